@@ -1,0 +1,174 @@
+//! One configured deployment: which provider adapter, where, with which credentials and limits.
+//!
+//! LiteLLM addresses providers by the prefix of `litellm_params.model`. The table here maps each
+//! supported prefix to an adapter and, for hosted OpenAI-compatible services, a default
+//! `api_base`, so `groq/llama3-8b-8192` works without one.
+
+use std::time::Duration;
+
+use junction_config::{LitellmParams, ModelEntry};
+use serde_json::{Map, Value};
+
+use crate::Usage;
+
+/// The wire format a deployment speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// OpenAI Chat Completions, for OpenAI and every compatible server.
+    OpenAi,
+    /// Anthropic Messages.
+    Anthropic,
+}
+
+/// Default `api_base` of OpenAI-compatible providers that have a hosted endpoint.
+const OPENAI_COMPATIBLE: &[(&str, Option<&str>)] = &[
+    ("openai", Some("https://api.openai.com/v1")),
+    ("groq", Some("https://api.groq.com/openai/v1")),
+    ("deepseek", Some("https://api.deepseek.com/v1")),
+    ("mistral", Some("https://api.mistral.ai/v1")),
+    ("together_ai", Some("https://api.together.xyz/v1")),
+    ("openrouter", Some("https://openrouter.ai/api/v1")),
+    (
+        "fireworks_ai",
+        Some("https://api.fireworks.ai/inference/v1"),
+    ),
+    ("xai", Some("https://api.x.ai/v1")),
+    ("deepinfra", Some("https://api.deepinfra.com/v1/openai")),
+    ("perplexity", Some("https://api.perplexity.ai")),
+    ("cerebras", Some("https://api.cerebras.ai/v1")),
+    ("ollama", Some("http://localhost:11434/v1")),
+    ("ollama_chat", Some("http://localhost:11434/v1")),
+    ("lm_studio", Some("http://localhost:1234/v1")),
+    ("hosted_vllm", None),
+    ("vllm", None),
+    ("openai_like", None),
+    ("custom_openai", None),
+    ("llamafile", Some("http://127.0.0.1:8080/v1")),
+];
+
+const ANTHROPIC_BASE: &str = "https://api.anthropic.com";
+/// LiteLLM's default timeout for a whole request.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Keys of `litellm_params` that steer LiteLLM itself and must not reach the upstream body.
+const NOT_FOR_UPSTREAM: &[&str] = &[
+    "max_retries",
+    "weight",
+    "order",
+    "tags",
+    "region_name",
+    "api_version",
+    "organization",
+    "custom_llm_provider",
+    "use_in_pass_through",
+    "use_litellm_proxy",
+    "merge_reasoning_content_in_choices",
+    "model_info",
+    "rpm_limit",
+    "tpm_limit",
+];
+
+/// A deployment that cannot be served, with the YAML path of the culprit.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct DeploymentError {
+    pub path: String,
+    pub message: String,
+}
+
+/// One entry of `model_list`, ready to call.
+#[derive(Debug)]
+pub struct Deployment {
+    pub model_name: String,
+    pub provider: String,
+    pub kind: ProviderKind,
+    pub upstream_model: String,
+    /// Without trailing slash, e.g. `https://api.openai.com/v1`.
+    pub api_base: String,
+    pub api_key: Option<String>,
+    pub timeout: Duration,
+    pub stream_timeout: Duration,
+    /// Default request parameters from `litellm_params`; the client's own values win.
+    pub defaults: Map<String, Value>,
+    pub mock_response: Option<String>,
+    input_cost_per_token: f64,
+    output_cost_per_token: f64,
+}
+
+impl Deployment {
+    pub(crate) fn from_entry(
+        index: usize,
+        entry: &ModelEntry,
+        default_timeout: Option<f64>,
+    ) -> Result<Deployment, DeploymentError> {
+        let params: &LitellmParams = &entry.litellm_params;
+        let provider = params.model.provider.as_str();
+        let path = |field: &str| format!("model_list[{index}].litellm_params.{field}");
+        let (kind, default_base) = if provider == "anthropic" {
+            (ProviderKind::Anthropic, Some(ANTHROPIC_BASE))
+        } else if let Some((_, base)) = OPENAI_COMPATIBLE.iter().find(|(p, _)| *p == provider) {
+            (ProviderKind::OpenAi, *base)
+        } else {
+            let known: Vec<&str> = std::iter::once("anthropic")
+                .chain(OPENAI_COMPATIBLE.iter().map(|(p, _)| *p))
+                .collect();
+            return Err(DeploymentError {
+                path: path("model"),
+                message: format!(
+                    "provider {provider:?} is not supported; supported providers: {}",
+                    known.join(", ")
+                ),
+            });
+        };
+        let api_base = match (&params.api_base, default_base) {
+            (Some(base), _) => base.trim_end_matches('/').to_owned(),
+            (None, Some(base)) => base.to_owned(),
+            (None, None) if params.mock_response.is_some() => String::new(),
+            (None, None) => {
+                return Err(DeploymentError {
+                    path: path("api_base"),
+                    message: format!("provider {provider:?} needs an api_base"),
+                });
+            }
+        };
+        let timeout = params
+            .timeout
+            .or(default_timeout)
+            .map(Duration::from_secs_f64)
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let stream_timeout = params
+            .stream_timeout
+            .map(Duration::from_secs_f64)
+            .unwrap_or(timeout);
+        let defaults = params
+            .extra
+            .iter()
+            .filter(|(k, _)| !NOT_FOR_UPSTREAM.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(Deployment {
+            model_name: entry.model_name.clone(),
+            provider: provider.to_owned(),
+            kind,
+            upstream_model: params.model.model.clone(),
+            api_base,
+            api_key: params.api_key.clone().filter(|k| !k.is_empty()),
+            timeout,
+            stream_timeout,
+            defaults,
+            mock_response: params.mock_response.clone(),
+            input_cost_per_token: params.input_cost_per_token.unwrap_or(0.0),
+            output_cost_per_token: params.output_cost_per_token.unwrap_or(0.0),
+        })
+    }
+
+    /// `provider/model`, for logs and metrics.
+    pub fn upstream_label(&self) -> String {
+        format!("{}/{}", self.provider, self.upstream_model)
+    }
+
+    pub fn cost(&self, usage: Usage) -> f64 {
+        usage.prompt_tokens as f64 * self.input_cost_per_token
+            + usage.completion_tokens as f64 * self.output_cost_per_token
+    }
+}

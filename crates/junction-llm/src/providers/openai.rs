@@ -1,0 +1,105 @@
+//! OpenAI-compatible upstreams: the request passes through, the answer is relayed as it comes.
+//!
+//! Only `model` is rewritten (public name → upstream name) and LiteLLM-only fields are dropped.
+//! A streamed answer is handed on as the upstream's own bytes, so the first token reaches the
+//! client as soon as the upstream sends it.
+
+use futures_util::{StreamExt, TryStreamExt};
+use serde_json::Value;
+
+use super::{CallError, error_body, send_error, status_error, with_defaults};
+use crate::deployment::Deployment;
+use crate::reply::usage_of;
+use crate::{ChatReply, ChatRequest, LlmError};
+
+pub(crate) async fn chat(
+    client: &reqwest::Client,
+    deployment: &Deployment,
+    req: &ChatRequest,
+) -> Result<ChatReply, CallError> {
+    let label = deployment.upstream_label();
+    let mut body = with_defaults(&req.body, &deployment.defaults);
+    body.insert(
+        "model".into(),
+        Value::String(deployment.upstream_model.clone()),
+    );
+    let bytes = serde_json::to_vec(&body).map_err(|e| CallError::Final {
+        reason: "encode",
+        error: LlmError::InvalidRequest(format!("cannot encode request: {e}")),
+    })?;
+    let mut builder = client
+        .post(format!("{}/chat/completions", deployment.api_base))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(bytes);
+    if let Some(key) = &deployment.api_key {
+        builder = builder.bearer_auth(key);
+    }
+
+    let resp = if req.stream {
+        // Only the wait for the headers is bounded: a stream may rightly last longer.
+        match tokio::time::timeout(deployment.stream_timeout, builder.send()).await {
+            Ok(result) => result.map_err(|e| send_error(&label, &e))?,
+            Err(_) => {
+                return Err(CallError::Final {
+                    reason: "timeout",
+                    error: LlmError::Timeout(format!("upstream {label} timed out")),
+                });
+            }
+        }
+    } else {
+        builder
+            .timeout(deployment.timeout)
+            .send()
+            .await
+            .map_err(|e| send_error(&label, &e))?
+    };
+
+    let status = resp.status();
+    if !status.is_success() {
+        let body = error_body(resp).await;
+        return Err(status_error(
+            &label,
+            status.as_u16(),
+            &openai_message(&body),
+        ));
+    }
+    if req.stream {
+        let stream = resp
+            .bytes_stream()
+            .map_err(move |e| LlmError::Unavailable(format!("upstream stream broke: {e}")));
+        return Ok(ChatReply::Stream(stream.boxed()));
+    }
+    let body = resp.bytes().await.map_err(|e| send_error(&label, &e))?;
+    let usage = usage_of(&body);
+    Ok(ChatReply::Json { body, usage })
+}
+
+/// `error.message` of an OpenAI error body, or the body itself as text.
+fn openai_message(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("error")
+                .and_then(|e| e.get("message").or(Some(e)))
+                .map(|m| match m {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+        })
+        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(2000).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_are_read_from_openai_bodies_or_raw_text() {
+        assert_eq!(
+            openai_message(br#"{"error":{"message":"bad key","type":"x"}}"#),
+            "bad key"
+        );
+        assert_eq!(openai_message(br#"{"error":"plain"}"#), "plain");
+        assert_eq!(openai_message(b"Bad Gateway"), "Bad Gateway");
+    }
+}

@@ -1,0 +1,57 @@
+//! What a successful chat call gives back: a JSON body or a live SSE stream, plus accounting.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use serde::Deserialize;
+
+use crate::LlmError;
+
+/// Server-Sent-Events bytes in the Chat Completions streaming format, ready to relay.
+pub type ChatStream = Pin<Box<dyn Stream<Item = Result<Bytes, LlmError>> + Send>>;
+
+/// Token counts as the upstream reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct Usage {
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    #[serde(default)]
+    pub completion_tokens: u64,
+}
+
+/// The body of a successful call.
+pub enum ChatReply {
+    /// A complete `chat.completion` object, serialized.
+    Json { body: Bytes, usage: Option<Usage> },
+    /// `chat.completion.chunk` events ending with `data: [DONE]`.
+    Stream(ChatStream),
+}
+
+/// A reply and the deployment that produced it.
+pub struct Completion {
+    pub reply: ChatReply,
+    pub deployment: Arc<crate::deployment::Deployment>,
+}
+
+impl Completion {
+    /// `provider/model` of the deployment that answered.
+    pub fn upstream(&self) -> String {
+        self.deployment.upstream_label()
+    }
+
+    /// Cost of `usage` at the deployment's configured prices (0 when none are configured).
+    pub fn cost(&self, usage: Usage) -> f64 {
+        self.deployment.cost(usage)
+    }
+}
+
+/// Reads `usage` out of a `chat.completion` body without building the whole document.
+pub(crate) fn usage_of(body: &[u8]) -> Option<Usage> {
+    #[derive(Deserialize)]
+    struct WithUsage {
+        usage: Option<Usage>,
+    }
+    serde_json::from_slice::<WithUsage>(body).ok()?.usage
+}

@@ -1,0 +1,23 @@
+//! Persistence for Junction: virtual API keys (and their spend) stored through
+//! `sqlx`.
+//!
+//! Why this crate exists: the gateway needs durable, LiteLLM-compatible key
+//! management without forcing operators to run a database server. SQLite is the
+//! embedded default (a file created on first start); Postgres is used when the
+//! URL is `postgres://` or `postgresql://`, so several replicas can share state.
+//! Both go through one code path (`sqlx::AnyPool`) with portable SQL and
+//! embedded migrations.
+//!
+//! Raw keys are never stored: callers hash them with [`hash_key`] and persist
+//! only the hash plus the display name from [`key_display_name`].
+
+mod error;
+mod keygen;
+mod location;
+mod model;
+mod store;
+
+pub use error::StoreError;
+pub use keygen::{generate_key, hash_key, key_display_name, try_generate_key};
+pub use model::{KeyPatch, KeyRecord, NewKey};
+pub use store::{Backend, Store};

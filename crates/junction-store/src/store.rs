@@ -1,0 +1,493 @@
+//! The [`Store`]: one `sqlx::AnyPool` and portable SQL serving both SQLite and
+//! Postgres, so the gateway has a single persistence code path whatever the
+//! deployment.
+//!
+//! Portability notes (checked by the integration tests on both backends):
+//! * placeholders are `$1`, `$2`, … (accepted by both);
+//! * the `Any` driver cannot decode a SQLite column declared `BOOLEAN`, so
+//!   `blocked` is read as `CASE WHEN blocked THEN 1 ELSE 0 END` (an integer on
+//!   both backends) and written by binding a Rust `bool` (an integer on SQLite,
+//!   a boolean on Postgres);
+//! * JSON is stored as TEXT and decoded here; bad JSON yields
+//!   [`StoreError::Corrupt`], never a panic.
+
+use std::sync::Once;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Row};
+
+use crate::location::{self, Resolved};
+use crate::{KeyPatch, KeyRecord, NewKey, StoreError};
+
+/// Migrations embedded at compile time; portable SQL run on either backend.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Columns selected for a [`KeyRecord`], in `record_from_row` order.
+const KEY_COLUMNS: &str = "token_hash, key_name, key_alias, models, metadata, max_budget, \
+     spend, team_id, user_id, rpm_limit, tpm_limit, expires_at, \
+     CASE WHEN blocked THEN 1 ELSE 0 END AS blocked, created_at, updated_at";
+
+/// How long SQLite waits for a lock held by another connection.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file (the default).
+    Sqlite,
+    /// Postgres server.
+    Postgres,
+}
+
+/// Handle to the key store. Cloning is cheap (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A value bound to a dynamically built statement.
+enum Bind {
+    /// Written as a literal `NULL` in the SQL instead of a placeholder.
+    Null,
+    Text(String),
+    OptText(Option<String>),
+    F64(f64),
+    OptI64(Option<i64>),
+    I64(i64),
+    Bool(bool),
+}
+
+impl Bind {
+    /// A nullable DOUBLE PRECISION value. `None` becomes a literal `NULL`
+    /// because sqlx 0.8's `Any` driver sends a NULL double to Postgres typed
+    /// as `float4`; once cached, that prepared statement then rejects a real
+    /// `f64` ("incorrect binary data format"). Distinct SQL text keeps the
+    /// two shapes in distinct cached statements.
+    fn opt_f64(value: Option<f64>) -> Bind {
+        value.map_or(Bind::Null, Bind::F64)
+    }
+}
+
+impl Store {
+    /// Connects to `url` and applies the embedded migrations.
+    ///
+    /// `postgres://…` or `postgresql://…` selects Postgres; `sqlite:…` or a
+    /// plain file path selects SQLite. A SQLite file (and its directory) is
+    /// created if missing unless the URL sets another `mode`; the database is
+    /// switched to WAL and every connection gets a busy timeout.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+
+        let Resolved {
+            backend,
+            url,
+            in_memory,
+        } = location::resolve(url)?;
+
+        let pool = match backend {
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(10)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Sqlite => {
+                // The `Any` driver re-parses the URL for every connection and
+                // sqlx gives each parse of `:memory:` a new database, so an
+                // in-memory store must live on one connection that is never
+                // closed.
+                let options = if in_memory {
+                    AnyPoolOptions::new()
+                        .max_connections(1)
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                } else {
+                    AnyPoolOptions::new().max_connections(8)
+                };
+                let pool = options
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            sqlx::query(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA synchronous = NORMAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?;
+                if !in_memory {
+                    // WAL is a persistent property of the file: set it once,
+                    // before other connections exist.
+                    let row = sqlx::query("PRAGMA journal_mode = WAL")
+                        .fetch_one(&pool)
+                        .await?;
+                    let mode: String = row.try_get(0)?;
+                    if !mode.eq_ignore_ascii_case("wal") {
+                        tracing::warn!(journal_mode = %mode, "SQLite did not switch to WAL");
+                    }
+                }
+                pool
+            }
+        };
+
+        MIGRATOR.run(&pool).await?;
+        tracing::info!(backend = ?backend, "key store ready");
+        Ok(Store { pool, backend })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks the database answers (`SELECT 1`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Inserts a key. Returns [`StoreError::Conflict`] if its `key_alias` is
+    /// already used (or the same token hash exists), and
+    /// [`StoreError::Invalid`] if `token_hash` is not a lowercase hex SHA-256
+    /// (a guard against storing a raw key).
+    pub async fn insert_key(&self, key: &NewKey) -> Result<KeyRecord, StoreError> {
+        check_token_hash(&key.token_hash)?;
+        if let Some(budget) = key.max_budget {
+            check_finite("max_budget", budget)?;
+        }
+        let models = serde_json::to_string(&key.models)
+            .map_err(|e| StoreError::Invalid(format!("models: {e}")))?;
+        let metadata = serde_json::to_string(&key.metadata)
+            .map_err(|e| StoreError::Invalid(format!("metadata: {e}")))?;
+        let micros = next_creation_micros();
+        let now = micros.div_euclid(1_000_000);
+
+        let values = [
+            ("token_hash", Bind::Text(key.token_hash.clone())),
+            ("key_name", Bind::Text(key.key_name.clone())),
+            ("key_alias", Bind::OptText(key.key_alias.clone())),
+            ("models", Bind::Text(models)),
+            ("metadata", Bind::Text(metadata)),
+            ("max_budget", Bind::opt_f64(key.max_budget)),
+            ("spend", Bind::F64(0.0)),
+            ("team_id", Bind::OptText(key.team_id.clone())),
+            ("user_id", Bind::OptText(key.user_id.clone())),
+            ("rpm_limit", Bind::OptI64(key.rpm_limit)),
+            ("tpm_limit", Bind::OptI64(key.tpm_limit)),
+            ("expires_at", Bind::OptI64(key.expires_at)),
+            ("blocked", Bind::Bool(false)),
+            ("created_at", Bind::I64(now)),
+            ("updated_at", Bind::I64(now)),
+            ("created_at_micros", Bind::I64(micros)),
+        ];
+        let columns: Vec<&str> = values.iter().map(|(column, _)| *column).collect();
+        let binds: Vec<Bind> = values.into_iter().map(|(_, bind)| bind).collect();
+        let sql = format!(
+            "INSERT INTO junction_keys ({}) VALUES ({}) RETURNING {KEY_COLUMNS}",
+            columns.join(", "),
+            placeholders(&binds).join(", ")
+        );
+        let row = bind_all(sqlx::query(&sql), binds)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| conflict_or(e, key.key_alias.as_deref()))?;
+        record_from_row(&row)
+    }
+
+    /// The key whose hash is `token_hash`, if any.
+    pub async fn key_by_hash(&self, token_hash: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let sql = format!("SELECT {KEY_COLUMNS} FROM junction_keys WHERE token_hash = $1");
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    /// The key with alias `alias`, if any.
+    pub async fn key_by_alias(&self, alias: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let sql = format!("SELECT {KEY_COLUMNS} FROM junction_keys WHERE key_alias = $1");
+        let row = sqlx::query(&sql)
+            .bind(alias)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    /// All keys, newest first.
+    pub async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM junction_keys \
+             ORDER BY created_at_micros DESC, token_hash ASC"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// Applies `patch` to the key `token_hash` and bumps `updated_at`.
+    /// Returns `None` if there is no such key, [`StoreError::Conflict`] if the
+    /// new alias is taken.
+    pub async fn update_key(
+        &self,
+        token_hash: &str,
+        patch: &KeyPatch,
+    ) -> Result<Option<KeyRecord>, StoreError> {
+        let mut sets: Vec<&'static str> = Vec::new();
+        let mut binds: Vec<Bind> = Vec::new();
+        if let Some(alias) = &patch.key_alias {
+            sets.push("key_alias");
+            binds.push(Bind::OptText(alias.clone()));
+        }
+        if let Some(models) = &patch.models {
+            let json = serde_json::to_string(models)
+                .map_err(|e| StoreError::Invalid(format!("models: {e}")))?;
+            sets.push("models");
+            binds.push(Bind::Text(json));
+        }
+        if let Some(metadata) = &patch.metadata {
+            let json = serde_json::to_string(metadata)
+                .map_err(|e| StoreError::Invalid(format!("metadata: {e}")))?;
+            sets.push("metadata");
+            binds.push(Bind::Text(json));
+        }
+        if let Some(budget) = patch.max_budget {
+            if let Some(value) = budget {
+                check_finite("max_budget", value)?;
+            }
+            sets.push("max_budget");
+            binds.push(Bind::opt_f64(budget));
+        }
+        if let Some(team) = &patch.team_id {
+            sets.push("team_id");
+            binds.push(Bind::OptText(team.clone()));
+        }
+        if let Some(user) = &patch.user_id {
+            sets.push("user_id");
+            binds.push(Bind::OptText(user.clone()));
+        }
+        if let Some(rpm) = patch.rpm_limit {
+            sets.push("rpm_limit");
+            binds.push(Bind::OptI64(rpm));
+        }
+        if let Some(tpm) = patch.tpm_limit {
+            sets.push("tpm_limit");
+            binds.push(Bind::OptI64(tpm));
+        }
+        if let Some(expires) = patch.expires_at {
+            sets.push("expires_at");
+            binds.push(Bind::OptI64(expires));
+        }
+        if let Some(blocked) = patch.blocked {
+            sets.push("blocked");
+            binds.push(Bind::Bool(blocked));
+        }
+        if let Some(spend) = patch.spend {
+            check_finite("spend", spend)?;
+            sets.push("spend");
+            binds.push(Bind::F64(spend));
+        }
+        sets.push("updated_at");
+        binds.push(Bind::I64(unix_now()));
+
+        let assignments: Vec<String> = sets
+            .iter()
+            .zip(placeholders(&binds))
+            .map(|(column, value)| format!("{column} = {value}"))
+            .collect();
+        binds.push(Bind::Text(token_hash.to_owned()));
+        let sql = format!(
+            "UPDATE junction_keys SET {} WHERE token_hash = ${} RETURNING {KEY_COLUMNS}",
+            assignments.join(", "),
+            binds.iter().filter(|b| !matches!(b, Bind::Null)).count()
+        );
+        let query = bind_all(sqlx::query(&sql), binds);
+        let alias = patch.key_alias.clone().flatten();
+        let row = query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| conflict_or(e, alias.as_deref()))?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    /// Deletes the given keys in one transaction and returns the hashes that
+    /// existed (each once, in input order).
+    pub async fn delete_keys(&self, token_hashes: &[String]) -> Result<Vec<String>, StoreError> {
+        if token_hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut deleted = Vec::new();
+        for hash in token_hashes {
+            let result = sqlx::query("DELETE FROM junction_keys WHERE token_hash = $1")
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+            if result.rows_affected() > 0 {
+                deleted.push(hash.clone());
+            }
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// Atomically adds `amount` to the key's spend (`spend = spend + amount`).
+    /// Unknown keys are ignored (the key may have been deleted meanwhile).
+    pub async fn add_spend(&self, token_hash: &str, amount: f64) -> Result<(), StoreError> {
+        check_finite("amount", amount)?;
+        let result =
+            sqlx::query("UPDATE junction_keys SET spend = spend + $1 WHERE token_hash = $2")
+                .bind(amount)
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await?;
+        if result.rows_affected() == 0 {
+            tracing::debug!("add_spend: no key with the given hash");
+        }
+        Ok(())
+    }
+
+    /// Closes every connection; further calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// SQL for each bind: `$n` (numbered in order, skipping `Null`) or `NULL`.
+fn placeholders(binds: &[Bind]) -> Vec<String> {
+    let mut next = 0;
+    binds
+        .iter()
+        .map(|bind| match bind {
+            Bind::Null => "NULL".to_owned(),
+            _ => {
+                next += 1;
+                format!("${next}")
+            }
+        })
+        .collect()
+}
+
+fn bind_all<'q>(
+    mut query: Query<'q, Any, AnyArguments<'q>>,
+    binds: Vec<Bind>,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    for bind in binds {
+        query = match bind {
+            Bind::Null => query,
+            Bind::Text(v) => query.bind(v),
+            Bind::OptText(v) => query.bind(v),
+            Bind::F64(v) => query.bind(v),
+            Bind::OptI64(v) => query.bind(v),
+            Bind::I64(v) => query.bind(v),
+            Bind::Bool(v) => query.bind(v),
+        };
+    }
+    query
+}
+
+/// Maps a unique violation to [`StoreError::Conflict`]; other errors pass.
+fn conflict_or(err: sqlx::Error, alias: Option<&str>) -> StoreError {
+    if let sqlx::Error::Database(db) = &err
+        && db.is_unique_violation()
+    {
+        let on_alias = db.constraint().is_some_and(|c| c.contains("key_alias"))
+            || db.message().contains("key_alias");
+        return StoreError::Conflict(match (on_alias, alias) {
+            (true, Some(alias)) => format!("key_alias {alias:?} is already in use"),
+            (true, None) => "key_alias is already in use".to_owned(),
+            (false, _) => "a key with this token hash already exists".to_owned(),
+        });
+    }
+    StoreError::Database(err)
+}
+
+fn check_token_hash(hash: &str) -> Result<(), StoreError> {
+    let ok = hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(
+            "token_hash must be the lowercase hex SHA-256 of the key (see hash_key)".into(),
+        ))
+    }
+}
+
+fn check_finite(field: &str, value: f64) -> Result<(), StoreError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "{field} must be a finite number"
+        )))
+    }
+}
+
+fn unix_now() -> i64 {
+    unix_micros().div_euclid(1_000_000)
+}
+
+fn unix_micros() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_micros()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Current unix time in microseconds, strictly greater than any value this
+/// process returned before (orders keys created within the same second).
+fn next_creation_micros() -> i64 {
+    static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
+    let now = unix_micros();
+    let previous = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(now.max(last.saturating_add(1)))
+        })
+        .unwrap_or(now);
+    now.max(previous.saturating_add(1))
+}
+
+fn record_from_row(row: &AnyRow) -> Result<KeyRecord, StoreError> {
+    let token_hash: String = row.try_get("token_hash")?;
+    let corrupt = |column: &'static str, reason: String| StoreError::Corrupt {
+        token_hash_prefix: token_hash.chars().take(12).collect(),
+        column,
+        reason,
+    };
+    let models_json: String = row.try_get("models")?;
+    let models: Vec<String> = serde_json::from_str(&models_json)
+        .map_err(|e| corrupt("models", format!("expected a JSON array of strings: {e}")))?;
+    let metadata_json: String = row.try_get("metadata")?;
+    let metadata: Map<String, Value> = serde_json::from_str(&metadata_json)
+        .map_err(|e| corrupt("metadata", format!("expected a JSON object: {e}")))?;
+    let blocked: i64 = row.try_get("blocked")?;
+    Ok(KeyRecord {
+        key_name: row.try_get("key_name")?,
+        key_alias: row.try_get("key_alias")?,
+        models,
+        metadata,
+        max_budget: row.try_get("max_budget")?,
+        team_id: row.try_get("team_id")?,
+        user_id: row.try_get("user_id")?,
+        rpm_limit: row.try_get("rpm_limit")?,
+        tpm_limit: row.try_get("tpm_limit")?,
+        expires_at: row.try_get("expires_at")?,
+        spend: row.try_get("spend")?,
+        blocked: blocked != 0,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        token_hash,
+    })
+}

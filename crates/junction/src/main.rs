@@ -1,0 +1,140 @@
+//! `junction`: the command line. Parses arguments, loads the config, sets up logging, and runs
+//! the gateway until SIGINT/SIGTERM. Everything else lives in the library crates.
+//!
+//! Exit codes: 0 after a clean shutdown or a valid `check`, 2 for a bad config or bad
+//! arguments, 1 for anything else that stops start-up (database unreachable, port taken).
+
+mod cli;
+mod logging;
+mod signals;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ServeArgs};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
+    match command {
+        Command::Serve(args) => {
+            logging::init(args.log_format);
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            runtime.block_on(serve(args))
+        }
+        Command::Check { config } => check(&config),
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let loaded = match cli::load_config(args.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for warning in &loaded.warnings {
+        tracing::warn!("config: {warning}");
+    }
+    let database_url = cli::database_url(&loaded.config);
+    let gateway = match junction_server::Gateway::start(&loaded.config, &database_url).await {
+        Ok(gateway) => gateway,
+        Err(junction_server::StartError::Config(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}:{}: {e}", args.host, args.port);
+            return ExitCode::from(1);
+        }
+    };
+    match listener.local_addr() {
+        Ok(addr) => {
+            tracing::info!(
+                models = loaded.config.model_list.len(),
+                "listening on http://{addr}"
+            );
+            // On stdout as well, so scripts and tests can read the port chosen for `--port 0`.
+            println!("junction listening on http://{addr}");
+        }
+        Err(e) => tracing::warn!("cannot read the bound address: {e}"),
+    }
+    let drain = std::time::Duration::from_secs_f64(args.drain_timeout.max(0.0));
+    match gateway.serve(listener, signals::shutdown(), drain).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: server failed: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn check(path: &std::path::Path) -> ExitCode {
+    let loaded = match cli::load_config(Some(path)) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let router = match junction_llm::Router::from_config(&loaded.config) {
+        Ok(router) => router,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for warning in &loaded.warnings {
+        println!("warning: {warning}");
+    }
+    let config = &loaded.config;
+    println!("config {} is valid", path.display());
+    println!("models: {}", router.model_names().len());
+    for name in router.model_names() {
+        let deployments: Vec<String> = router
+            .deployments_of(name)
+            .into_iter()
+            .map(|(label, _)| label)
+            .collect();
+        println!("  {name} -> {}", deployments.join(", "));
+    }
+    println!("mcp servers: {}", config.mcp_servers.len());
+    for (name, server) in &config.mcp_servers {
+        let target = server
+            .url
+            .clone()
+            .or_else(|| server.command.clone())
+            .or_else(|| server.spec_path.clone())
+            .unwrap_or_default();
+        println!("  {name} -> {target}");
+    }
+    println!(
+        "master key: {}",
+        if config.general_settings.master_key.is_some() {
+            "set"
+        } else {
+            "not set"
+        }
+    );
+    println!("database: {}", cli::redact_url(&cli::database_url(config)));
+    ExitCode::SUCCESS
+}

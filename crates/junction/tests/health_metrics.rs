@@ -1,0 +1,83 @@
+//! Probes and Prometheus metrics.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{MASTER_KEY, TestGateway, client};
+use serde_json::json;
+
+const CONFIG: &str = "model_list:\n  - model_name: demo\n    litellm_params:\n      model: openai/demo\n      mock_response: hi\n";
+
+#[tokio::test]
+async fn probes_answer_without_a_key() {
+    let gw = TestGateway::start(CONFIG).await;
+    let (status, body) = gw.get("/health/liveliness", None).await;
+    assert_eq!((status, body), (200, json!("I'm alive!")));
+    let (status, body) = gw.get("/health/readiness", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["db"], "connected");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_model_and_status_and_track_streams() {
+    let gw = TestGateway::start(CONFIG).await;
+    let ask = json!({"model": "demo", "messages": [{"role": "user", "content": "x"}]});
+    gw.chat(MASTER_KEY, &ask).await;
+    gw.chat(MASTER_KEY, &ask).await;
+    gw.chat("sk-bad", &ask).await;
+    let mut stream_ask = ask.clone();
+    stream_ask["stream"] = json!(true);
+    let resp = client()
+        .post(gw.chat_url())
+        .bearer_auth(MASTER_KEY)
+        .json(&stream_ask)
+        .send()
+        .await
+        .unwrap();
+    resp.text().await.unwrap();
+
+    let key = gw.generate_key(&json!({})).await;
+    assert_eq!(
+        gw.get("/metrics", Some(&key)).await.0,
+        403,
+        "metrics need the master key"
+    );
+    let resp = client()
+        .get(format!("{}/metrics", gw.url))
+        .bearer_auth(MASTER_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("junction_requests_total{route=\"/v1/chat/completions\",model=\"demo\",status=\"200\"} 3"), "{text}");
+    assert!(
+        text.contains(
+            "junction_requests_total{route=\"/v1/chat/completions\",model=\"\",status=\"401\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("junction_request_duration_seconds_bucket{route=\"/v1/chat/completions\",model=\"demo\",status=\"200\",le=\"+Inf\"} 3"), "{text}");
+    assert!(text.contains("junction_streams_in_flight 0"), "{text}");
+}
+
+#[tokio::test]
+async fn metrics_can_be_opened_like_litellm() {
+    let gw = TestGateway::start(&format!(
+        "{CONFIG}general_settings:\n  master_key: {MASTER_KEY}\n  require_auth_for_metrics_endpoint: false\n"
+    ))
+    .await;
+    let resp = client()
+        .get(format!("{}/metrics", gw.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
