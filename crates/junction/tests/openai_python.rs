@@ -1,6 +1,6 @@
 //! The official `openai` Python package against the gateway, streaming and not, through both
-//! provider adapters. `.ci/run` installs the package; the interpreter is `$JUNCTION_TEST_PYTHON`
-//! or `python3`.
+//! provider adapters. `scripts/test` installs the package into `target/test-venv`; the
+//! interpreter is `$JUNCTION_TEST_PYTHON`, else that venv's, else `python3`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,7 +18,17 @@ async fn the_openai_python_client_works_unchanged() {
         deployment("claude", "anthropic/claude-upstream", &mock.url()),
     );
     let gw = TestGateway::start(&yaml).await;
-    let python = std::env::var("JUNCTION_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let venv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/test-venv/bin/python"
+    );
+    let python = std::env::var("JUNCTION_TEST_PYTHON").unwrap_or_else(|_| {
+        if std::path::Path::new(venv).exists() {
+            venv.into()
+        } else {
+            "python3".into()
+        }
+    });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/openai_client.py");
     let output = tokio::process::Command::new(&python)
         .args([script, &gw.url, MASTER_KEY])
@@ -29,6 +39,6 @@ async fn the_openai_python_client_works_unchanged() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success() && stdout.contains("ALL OK"),
-        "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        "python client failed (scripts/test installs the `openai` package into target/test-venv)\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
 }
