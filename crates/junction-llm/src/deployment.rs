@@ -167,6 +167,11 @@ impl Deployment {
         format!("{}/{}", self.provider, self.upstream_model)
     }
 
+    /// Whether spend is charged for this deployment at all.
+    pub fn has_prices(&self) -> bool {
+        self.input_cost_per_token > 0.0 || self.output_cost_per_token > 0.0
+    }
+
     pub fn cost(&self, usage: Usage) -> f64 {
         usage.prompt_tokens as f64 * self.input_cost_per_token
             + usage.completion_tokens as f64 * self.output_cost_per_token

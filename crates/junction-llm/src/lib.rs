@@ -23,8 +23,8 @@ mod request;
 mod router;
 pub mod sse;
 
-pub use deployment::{DeploymentError, ProviderKind};
+pub use deployment::{Deployment, DeploymentError, ProviderKind};
 pub use error::LlmError;
-pub use reply::{ChatReply, ChatStream, Completion, Usage};
+pub use reply::{ChatReply, ChatStream, Completion, Usage, UsageSlot};
 pub use request::ChatRequest;
 pub use router::{Router, UpstreamFailure};

@@ -1,7 +1,7 @@
 //! What a successful chat call gives back: a JSON body or a live SSE stream, plus accounting.
 
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -25,8 +25,34 @@ pub struct Usage {
 pub enum ChatReply {
     /// A complete `chat.completion` object, serialized.
     Json { body: Bytes, usage: Option<Usage> },
-    /// `chat.completion.chunk` events ending with `data: [DONE]`.
-    Stream(ChatStream),
+    /// `chat.completion.chunk` events ending with `data: [DONE]`. `usage` fills in when the
+    /// stream carried a usage chunk (always, when [`ChatRequest::meter_usage`] was set and the
+    /// deployment has prices); read it once the stream is over.
+    ///
+    /// [`ChatRequest::meter_usage`]: crate::ChatRequest::meter_usage
+    Stream {
+        frames: ChatStream,
+        usage: UsageSlot,
+    },
+}
+
+/// Where a stream reports its usage once it has seen it.
+#[derive(Clone, Default, Debug)]
+pub struct UsageSlot(Arc<Mutex<Option<Usage>>>);
+
+impl UsageSlot {
+    pub(crate) fn filled(usage: Usage) -> Self {
+        UsageSlot(Arc::new(Mutex::new(Some(usage))))
+    }
+
+    pub(crate) fn set(&self, usage: Usage) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(usage);
+    }
+
+    /// The usage the stream reported, if it got that far.
+    pub fn get(&self) -> Option<Usage> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// A reply and the deployment that produced it.

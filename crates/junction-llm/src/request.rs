@@ -15,6 +15,10 @@ pub struct ChatRequest {
     pub stream: bool,
     /// The client's JSON object, `model` included.
     pub body: Map<String, Value>,
+    /// Ask the upstream for usage even on streams the client did not ask it for (the extra
+    /// chunk is removed before the client sees it), so spend can be charged. The server sets
+    /// this for virtual keys.
+    pub meter_usage: bool,
 }
 
 impl ChatRequest {
@@ -61,6 +65,7 @@ impl ChatRequest {
             model,
             stream,
             body,
+            meter_usage: false,
         })
     }
 

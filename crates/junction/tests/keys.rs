@@ -251,3 +251,58 @@ async fn keys_survive_a_restart_and_are_stored_hashed() {
         "the raw key is in the database file"
     );
 }
+
+/// A budgeted key cannot stream for free: streamed answers are charged from the upstream's
+/// usage, which the gateway requests itself and hides from a client that did not ask for it.
+#[tokio::test]
+async fn streamed_answers_are_charged_without_showing_usage_to_the_client() {
+    let mock = junction_mock_upstream::MockUpstream::start().await.unwrap();
+    let priced = |name: &str, model: &str, base: &str| {
+        format!(
+            "  - model_name: {name}\n    litellm_params:\n      model: {model}\n      api_base: {base}\n      input_cost_per_token: 1.0\n      output_cost_per_token: 1.0\n"
+        )
+    };
+    let yaml = format!(
+        "model_list:\n{}{}",
+        priced("gpt", "openai/gpt", &mock.openai_base()),
+        priced("claude", "anthropic/claude", &mock.url())
+    );
+    let gw = TestGateway::start(&yaml).await;
+    let (status, generated) = gw.post("/key/generate", Some(MASTER_KEY), &json!({})).await;
+    assert_eq!(status, 200);
+    let key = generated["key"].as_str().unwrap().to_owned();
+    let token = generated["token"].as_str().unwrap().to_owned();
+    let mut charged = 0.0;
+    for model in ["gpt", "claude"] {
+        let text = common::client()
+            .post(gw.chat_url())
+            .bearer_auth(&key)
+            .json(&json!({"model": model, "stream": true, "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let events = common::sse_data(&text);
+        assert_eq!(events.last().map(String::as_str), Some("[DONE]"), "{text}");
+        for event in events.iter().filter(|e| *e != "[DONE]") {
+            let chunk: serde_json::Value = serde_json::from_str(event).unwrap();
+            assert!(
+                !chunk["choices"].as_array().unwrap().is_empty(),
+                "{model}: a usage-only chunk reached a client that did not ask for it: {event}"
+            );
+        }
+        let spend = poll_spend(&gw, &token, charged + 1.0).await;
+        assert!(
+            spend > charged,
+            "{model}: the stream was not charged (spend {spend})"
+        );
+        charged = spend;
+    }
+    // The upstream was asked for usage although the client did not ask.
+    assert_eq!(
+        mock.requests()[0].body["stream_options"]["include_usage"],
+        true
+    );
+}

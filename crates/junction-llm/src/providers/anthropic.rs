@@ -71,8 +71,16 @@ pub(crate) async fn chat(
 
     if req.stream {
         let upstream = resp.bytes_stream().boxed();
-        let translator = StreamTranslator::new(&req.model, req.include_usage());
-        return Ok(ChatReply::Stream(translate_stream(upstream, translator)));
+        let metering = req.meter_usage && deployment.has_prices();
+        let translator = StreamTranslator::new(&req.model, req.include_usage() || metering);
+        let frames = translate_stream(upstream, translator);
+        let usage = crate::UsageSlot::default();
+        let frames = if metering {
+            super::usage_tap::tap(frames, usage.clone(), !req.include_usage())
+        } else {
+            frames
+        };
+        return Ok(ChatReply::Stream { frames, usage });
     }
     let bytes = resp.bytes().await.map_err(|e| send_error(&label, &e))?;
     let message: Value = serde_json::from_slice(&bytes).map_err(|e| CallError::Failover {

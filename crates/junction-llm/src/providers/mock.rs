@@ -70,9 +70,10 @@ pub(crate) fn reply(req: &ChatRequest, text: &str) -> Result<ChatReply, LlmError
         .map(|e| Ok(crate::sse::encode_data(&e.to_string())))
         .collect();
     frames.push(Ok(crate::sse::encode_data("[DONE]")));
-    Ok(ChatReply::Stream(
-        futures_util::stream::iter(frames).boxed(),
-    ))
+    Ok(ChatReply::Stream {
+        frames: futures_util::stream::iter(frames).boxed(),
+        usage: crate::UsageSlot::filled(usage),
+    })
 }
 
 /// LiteLLM's `mock_response` values that raise instead of answering.

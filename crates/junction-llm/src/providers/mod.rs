@@ -4,6 +4,7 @@
 pub(crate) mod anthropic;
 pub(crate) mod mock;
 pub(crate) mod openai;
+pub(crate) mod usage_tap;
 
 use crate::LlmError;
 

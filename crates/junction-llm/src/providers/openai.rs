@@ -23,6 +23,15 @@ pub(crate) async fn chat(
         "model".into(),
         Value::String(deployment.upstream_model.clone()),
     );
+    let metering = req.stream && req.meter_usage && deployment.has_prices();
+    if metering && !req.include_usage() {
+        let options = body
+            .entry("stream_options")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(options) = options {
+            options.insert("include_usage".into(), Value::Bool(true));
+        }
+    }
     let bytes = serde_json::to_vec(&body).map_err(|e| CallError::Final {
         reason: "encode",
         error: LlmError::InvalidRequest(format!("cannot encode request: {e}")),
@@ -64,10 +73,17 @@ pub(crate) async fn chat(
         ));
     }
     if req.stream {
-        let stream = resp
+        let frames = resp
             .bytes_stream()
-            .map_err(move |e| LlmError::Unavailable(format!("upstream stream broke: {e}")));
-        return Ok(ChatReply::Stream(stream.boxed()));
+            .map_err(move |e| LlmError::Unavailable(format!("upstream stream broke: {e}")))
+            .boxed();
+        let usage = crate::UsageSlot::default();
+        if !metering {
+            // The common case: the upstream's bytes, untouched.
+            return Ok(ChatReply::Stream { frames, usage });
+        }
+        let frames = super::usage_tap::tap(frames, usage.clone(), !req.include_usage());
+        return Ok(ChatReply::Stream { frames, usage });
     }
     let body = resp.bytes().await.map_err(|e| send_error(&label, &e))?;
     let usage = usage_of(&body);

@@ -33,7 +33,8 @@ async fn chat(
     let principal = state.auth.authenticate(headers).await?;
     log.caller = Some(principal.log_name());
     let json = crate::body::read_json(headers, body, state.body_limit).await?;
-    let req = ChatRequest::from_json(json)?;
+    let mut req = ChatRequest::from_json(json)?;
+    req.meter_usage = principal.key().is_some();
     log.model = Some(req.model.clone());
     authorize(state, &principal, &req.model)?;
     let completion = state.router.chat(&req).await?;
@@ -89,11 +90,18 @@ fn respond(state: &SharedState, principal: &Principal, completion: Completion) -
             );
             response
         }
-        ChatReply::Stream(stream) => {
-            let guard = state.metrics.stream_started();
-            let frames = stream.map(move |frame| {
-                // The guard lives as long as the body stream: dropped when the relay ends.
-                let _ = &guard;
+        ChatReply::Stream { frames, usage } => {
+            let in_flight = state.metrics.stream_started();
+            let charge = principal.key().map(|key| ChargeOnDrop {
+                state: state.clone(),
+                token_hash: key.token_hash.clone(),
+                deployment: deployment.clone(),
+                usage,
+            });
+            let frames = frames.map(move |frame| {
+                // Both guards live as long as the body stream: dropped when the relay ends,
+                // finished or cut by the client.
+                let _ = (&in_flight, &charge);
                 Ok::<Bytes, Infallible>(match frame {
                     Ok(bytes) => bytes,
                     Err(error) => {
@@ -111,6 +119,25 @@ fn respond(state: &SharedState, principal: &Principal, completion: Completion) -
                 Body::from_stream(frames),
             )
                 .into_response()
+        }
+    }
+}
+
+/// Charges a streamed answer once its body is done with, from the usage the stream reported.
+struct ChargeOnDrop {
+    state: SharedState,
+    token_hash: String,
+    deployment: std::sync::Arc<junction_llm::Deployment>,
+    usage: junction_llm::UsageSlot,
+}
+
+impl Drop for ChargeOnDrop {
+    fn drop(&mut self) {
+        if let Some(usage) = self.usage.get() {
+            let cost = self.deployment.cost(usage);
+            if cost > 0.0 {
+                record_spend(&self.state, &self.token_hash, cost);
+            }
         }
     }
 }
