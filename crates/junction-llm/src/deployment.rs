@@ -79,18 +79,18 @@ pub struct DeploymentError {
 /// One entry of `model_list`, ready to call.
 #[derive(Debug)]
 pub struct Deployment {
-    pub model_name: String,
-    pub provider: String,
-    pub kind: ProviderKind,
-    pub upstream_model: String,
+    pub(crate) model_name: String,
+    pub(crate) provider: String,
+    pub(crate) kind: ProviderKind,
+    pub(crate) upstream_model: String,
     /// Without trailing slash, e.g. `https://api.openai.com/v1`.
-    pub api_base: String,
-    pub api_key: Option<String>,
-    pub timeout: Duration,
-    pub stream_timeout: Duration,
+    pub(crate) api_base: String,
+    pub(crate) api_key: Option<String>,
+    pub(crate) timeout: Duration,
+    pub(crate) stream_timeout: Duration,
     /// Default request parameters from `litellm_params`; the client's own values win.
-    pub defaults: Map<String, Value>,
-    pub mock_response: Option<String>,
+    pub(crate) defaults: Map<String, Value>,
+    pub(crate) mock_response: Option<String>,
     input_cost_per_token: f64,
     output_cost_per_token: f64,
 }

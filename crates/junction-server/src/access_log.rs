@@ -41,7 +41,7 @@ pub async fn middleware(State(state): State<SharedState>, req: Request, next: Ne
         route = %route,
         model,
         status,
-        latency_ms = latency.as_secs_f64() * 1000.0,
+        latency_ms = latency.as_micros() as f64 / 1000.0,
         key = caller,
         "request"
     );

@@ -325,6 +325,15 @@ async fn mock_response_answers_without_calling_the_upstream() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(body["choices"][0]["message"]["content"], "canned!");
+    // LiteLLM's route without the /v1 prefix answers the same.
+    let (status, body) = gw
+        .post(
+            "/chat/completions",
+            Some(MASTER_KEY),
+            &json!({"model": "gpt", "mock_response": "also canned", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await;
+    assert_eq!((status, &body["choices"][0]["message"]["content"]), (200, &json!("also canned")));
     let text = client()
         .post(gw.chat_url())
         .bearer_auth(MASTER_KEY)
