@@ -83,9 +83,9 @@ pub struct Deployment {
     pub(crate) provider: String,
     pub(crate) kind: ProviderKind,
     pub(crate) upstream_model: String,
-    /// Without trailing slash, e.g. `https://api.openai.com/v1`.
-    pub(crate) api_base: String,
     pub(crate) api_key: Option<String>,
+    /// The upstream URL for chat calls, parsed once (none for `mock_response` deployments).
+    pub(crate) endpoint: Option<reqwest::Url>,
     pub(crate) timeout: Duration,
     pub(crate) stream_timeout: Duration,
     /// Default request parameters from `litellm_params`; the client's own values win.
@@ -131,6 +131,18 @@ impl Deployment {
                 });
             }
         };
+        let endpoint = if api_base.is_empty() {
+            None
+        } else {
+            let url = match kind {
+                ProviderKind::OpenAi => format!("{api_base}/chat/completions"),
+                ProviderKind::Anthropic => messages_url(&api_base),
+            };
+            Some(url.parse::<reqwest::Url>().map_err(|e| DeploymentError {
+                path: path("api_base"),
+                message: format!("not a valid URL ({e}): {api_base:?}"),
+            })?)
+        };
         let timeout = params
             .timeout
             .or(default_timeout)
@@ -151,14 +163,24 @@ impl Deployment {
             provider: provider.to_owned(),
             kind,
             upstream_model: params.model.model.clone(),
-            api_base,
             api_key: params.api_key.clone().filter(|k| !k.is_empty()),
+            endpoint,
             timeout,
             stream_timeout,
             defaults,
             mock_response: params.mock_response.clone(),
             input_cost_per_token: params.input_cost_per_token.unwrap_or(0.0),
             output_cost_per_token: params.output_cost_per_token.unwrap_or(0.0),
+        })
+    }
+
+    /// The parsed endpoint; a deployment without one only answers `mock_response`.
+    pub(crate) fn endpoint(&self) -> Result<reqwest::Url, crate::LlmError> {
+        self.endpoint.clone().ok_or_else(|| {
+            crate::LlmError::Unavailable(format!(
+                "deployment {} has no api_base",
+                self.upstream_label()
+            ))
         })
     }
 
@@ -175,5 +197,32 @@ impl Deployment {
     pub fn cost(&self, usage: Usage) -> f64 {
         usage.prompt_tokens as f64 * self.input_cost_per_token
             + usage.completion_tokens as f64 * self.output_cost_per_token
+    }
+}
+
+/// Anthropic's `api_base` may be given as the host, as `…/v1`, or as the full `…/v1/messages`.
+fn messages_url(api_base: &str) -> String {
+    if api_base.ends_with("/v1/messages") {
+        api_base.to_owned()
+    } else if api_base.ends_with("/v1") {
+        format!("{api_base}/messages")
+    } else {
+        format!("{api_base}/v1/messages")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::messages_url;
+
+    #[test]
+    fn messages_url_accepts_the_three_spellings_of_api_base() {
+        for base in [
+            "https://api.anthropic.com",
+            "https://api.anthropic.com/v1",
+            "https://api.anthropic.com/v1/messages",
+        ] {
+            assert_eq!(messages_url(base), "https://api.anthropic.com/v1/messages");
+        }
     }
 }

@@ -111,7 +111,7 @@ impl Router {
         let start = group.next.fetch_add(1, Ordering::Relaxed) % count;
         if let Some(text) = req.mock_response() {
             let deployment = group.deployments[start].clone();
-            let reply = providers::mock::reply(req, text)?;
+            let reply = providers::mock::reply(req, &text)?;
             return Ok(Completion { reply, deployment });
         }
         let mut last_error = None;

@@ -333,7 +333,10 @@ async fn mock_response_answers_without_calling_the_upstream() {
             &json!({"model": "gpt", "mock_response": "also canned", "messages": [{"role": "user", "content": "x"}]}),
         )
         .await;
-    assert_eq!((status, &body["choices"][0]["message"]["content"]), (200, &json!("also canned")));
+    assert_eq!(
+        (status, &body["choices"][0]["message"]["content"]),
+        (200, &json!("also canned"))
+    );
     let text = client()
         .post(gw.chat_url())
         .bearer_auth(MASTER_KEY)

@@ -27,7 +27,7 @@ pub(crate) async fn chat(
     req: &ChatRequest,
 ) -> Result<ChatReply, CallError> {
     let label = deployment.upstream_label();
-    let body = with_defaults(&req.body, &deployment.defaults);
+    let body = with_defaults(req.to_map(), &deployment.defaults);
     let body =
         chat_to_messages(&body, &deployment.upstream_model, DEFAULT_MAX_TOKENS).map_err(|e| {
             CallError::Final {
@@ -36,7 +36,10 @@ pub(crate) async fn chat(
             }
         })?;
     let mut builder = client
-        .post(messages_url(&deployment.api_base))
+        .post(deployment.endpoint().map_err(|error| CallError::Final {
+            reason: "config",
+            error,
+        })?)
         .header(http::header::CONTENT_TYPE, "application/json")
         .header("anthropic-version", API_VERSION)
         .body(body.to_string());
@@ -101,17 +104,6 @@ pub(crate) async fn chat(
         body: Bytes::from(chat.to_string()),
         usage,
     })
-}
-
-/// `api_base` may be given as the host, as `…/v1`, or as the full `…/v1/messages`.
-fn messages_url(api_base: &str) -> String {
-    if api_base.ends_with("/v1/messages") {
-        api_base.to_owned()
-    } else if api_base.ends_with("/v1") {
-        format!("{api_base}/messages")
-    } else {
-        format!("{api_base}/v1/messages")
-    }
 }
 
 struct StreamState {
@@ -188,20 +180,4 @@ fn translate_stream(
         }
     })
     .boxed()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::messages_url;
-
-    #[test]
-    fn messages_url_accepts_the_three_spellings_of_api_base() {
-        for base in [
-            "https://api.anthropic.com",
-            "https://api.anthropic.com/v1",
-            "https://api.anthropic.com/v1/messages",
-        ] {
-            assert_eq!(messages_url(base), "https://api.anthropic.com/v1/messages");
-        }
-    }
 }

@@ -95,7 +95,7 @@ fn simulated_error(text: &str) -> Option<LlmError> {
 }
 
 fn prompt_words(req: &ChatRequest) -> u64 {
-    let Some(Value::Array(messages)) = req.body.get("messages") else {
+    let Some(Value::Array(messages)) = req.field("messages") else {
         return 0;
     };
     messages

@@ -77,10 +77,9 @@ pub(crate) fn status_error(label: &str, status: u16, message: &str) -> CallError
 
 /// The request body with deployment defaults filled in where the client set nothing.
 pub(crate) fn with_defaults(
-    body: &serde_json::Map<String, serde_json::Value>,
+    mut body: serde_json::Map<String, serde_json::Value>,
     defaults: &serde_json::Map<String, serde_json::Value>,
 ) -> serde_json::Map<String, serde_json::Value> {
-    let mut body = body.clone();
     for (k, v) in defaults {
         body.entry(k.clone()).or_insert_with(|| v.clone());
     }

@@ -7,7 +7,7 @@
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use super::{CallError, error_body, send_error, status_error, with_defaults};
+use super::{CallError, error_body, send_error, status_error};
 use crate::deployment::Deployment;
 use crate::reply::usage_of;
 use crate::{ChatReply, ChatRequest, LlmError};
@@ -18,28 +18,19 @@ pub(crate) async fn chat(
     req: &ChatRequest,
 ) -> Result<ChatReply, CallError> {
     let label = deployment.upstream_label();
-    let mut body = with_defaults(&req.body, &deployment.defaults);
-    body.insert(
-        "model".into(),
-        Value::String(deployment.upstream_model.clone()),
-    );
     let metering = req.stream && req.meter_usage && deployment.has_prices();
-    if metering && !req.include_usage() {
-        let options = body
-            .entry("stream_options")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Value::Object(options) = options {
-            options.insert("include_usage".into(), Value::Bool(true));
-        }
-    }
-    let bytes = serde_json::to_vec(&body).map_err(|e| CallError::Final {
-        reason: "encode",
-        error: LlmError::InvalidRequest(format!("cannot encode request: {e}")),
-    })?;
+    let body = req.passthrough_body(
+        &deployment.upstream_model,
+        &deployment.defaults,
+        metering && !req.include_usage(),
+    );
     let mut builder = client
-        .post(format!("{}/chat/completions", deployment.api_base))
+        .post(deployment.endpoint().map_err(|error| CallError::Final {
+            reason: "config",
+            error,
+        })?)
         .header(http::header::CONTENT_TYPE, "application/json")
-        .body(bytes);
+        .body(body);
     if let Some(key) = &deployment.api_key {
         builder = builder.bearer_auth(key);
     }
@@ -86,7 +77,12 @@ pub(crate) async fn chat(
         return Ok(ChatReply::Stream { frames, usage });
     }
     let body = resp.bytes().await.map_err(|e| send_error(&label, &e))?;
-    let usage = usage_of(&body);
+    // Reading usage scans the whole answer: only when someone pays for it.
+    let usage = if req.meter_usage && deployment.has_prices() {
+        usage_of(&body)
+    } else {
+        None
+    };
     Ok(ChatReply::Json { body, usage })
 }
 

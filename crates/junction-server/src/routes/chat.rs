@@ -32,8 +32,8 @@ async fn chat(
 ) -> Result<Response, ApiError> {
     let principal = state.auth.authenticate(headers).await?;
     log.caller = Some(principal.log_name());
-    let json = crate::body::read_json(headers, body, state.body_limit).await?;
-    let mut req = ChatRequest::from_json(json)?;
+    let bytes = crate::body::read_bytes(headers, body, state.body_limit).await?;
+    let mut req = ChatRequest::from_slice(&bytes)?;
     req.meter_usage = principal.key().is_some();
     log.model = Some(req.model.clone());
     authorize(state, &principal, &req.model)?;
