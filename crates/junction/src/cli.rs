@@ -42,6 +42,9 @@ pub struct ServeArgs {
     pub port: u16,
     #[arg(long, value_enum, default_value_t = LogFormat::Human, env = "JUNCTION_LOG_FORMAT")]
     pub log_format: LogFormat,
+    /// Runtime worker threads (default: one per CPU). 1 runs everything on one thread.
+    #[arg(long, env = "JUNCTION_WORKERS")]
+    pub workers: Option<usize>,
     /// Seconds in-flight requests and streams get to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 30.0)]
     pub drain_timeout: f64,
