@@ -7,7 +7,26 @@ use std::time::Duration;
 
 use crate::LlmError;
 
-pub(crate) fn build() -> Result<reqwest::Client, LlmError> {
+thread_local! {
+    /// One client (and so one connection pool) per thread: an upstream connection is then
+    /// driven by the thread that uses it, which matters with thread-per-core serving.
+    static CLIENT: std::cell::RefCell<Option<reqwest::Client>> = const { std::cell::RefCell::new(None) };
+}
+
+/// This thread's client, built on first use.
+pub(crate) fn current() -> Result<reqwest::Client, LlmError> {
+    CLIENT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if let Some(client) = slot.as_ref() {
+            return Ok(client.clone());
+        }
+        let client = build()?;
+        *slot = Some(client.clone());
+        Ok(client)
+    })
+}
+
+fn build() -> Result<reqwest::Client, LlmError> {
     // Installing twice fails harmlessly: another component may have done it first.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()

@@ -36,7 +36,6 @@ pub struct Router {
     groups: HashMap<String, ModelGroup>,
     /// Model names in config order, for `/v1/models`.
     names: Vec<String>,
-    client: reqwest::Client,
     observer: Option<Observer>,
 }
 
@@ -44,10 +43,6 @@ impl Router {
     /// Builds the deployments of `config.model_list`. Fails on a provider Junction cannot serve,
     /// naming the YAML path.
     pub fn from_config(config: &Config) -> Result<Router, DeploymentError> {
-        let client = crate::http_client::build().map_err(|e| DeploymentError {
-            path: "(http client)".into(),
-            message: e.to_string(),
-        })?;
         let mut groups: HashMap<String, ModelGroup> = HashMap::new();
         let mut names = Vec::new();
         for (i, entry) in config.model_list.iter().enumerate() {
@@ -65,7 +60,6 @@ impl Router {
         Ok(Router {
             groups,
             names,
-            client,
             observer: None,
         })
     }
@@ -114,6 +108,7 @@ impl Router {
             let reply = providers::mock::reply(req, &text)?;
             return Ok(Completion { reply, deployment });
         }
+        let client = crate::http_client::current()?;
         let mut last_error = None;
         for offset in 0..count {
             let deployment = &group.deployments[(start + offset) % count];
@@ -125,10 +120,10 @@ impl Router {
                     })
                 }
                 (None, ProviderKind::OpenAi) => {
-                    providers::openai::chat(&self.client, deployment, req).await
+                    providers::openai::chat(&client, deployment, req).await
                 }
                 (None, ProviderKind::Anthropic) => {
-                    providers::anthropic::chat(&self.client, deployment, req).await
+                    providers::anthropic::chat(&client, deployment, req).await
                 }
             };
             match attempt {

@@ -165,8 +165,13 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
 
 fn strip_bearer(value: &str) -> &str {
     let value = value.trim();
-    match value.get(..7) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => value[7..].trim(),
+    match (value.get(..6), value.get(6..)) {
+        (Some(scheme), Some(rest))
+            if scheme.eq_ignore_ascii_case("bearer")
+                && rest.chars().next().is_none_or(char::is_whitespace) =>
+        {
+            rest.trim()
+        }
         _ => value,
     }
 }

@@ -12,6 +12,7 @@ mod body;
 mod clock;
 mod error;
 mod metrics;
+mod per_core;
 pub mod principal;
 mod routes;
 mod state;
@@ -22,7 +23,6 @@ use std::time::Duration;
 
 use axum::Router as HttpRouter;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use junction_config::Config;
 use junction_llm::{DeploymentError, Router};
 use junction_store::{Store, StoreError};
@@ -113,43 +113,17 @@ impl Gateway {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests and streams finish for at
-    /// most `drain`, then returns.
+    /// most `drain`, then returns. `threads` single-threaded runtimes serve the connections; the
+    /// calling runtime accepts and is one of them (see `per_core.rs` for why).
     pub async fn serve(
         self,
         listener: TcpListener,
+        threads: usize,
         shutdown: impl Future<Output = ()> + Send + 'static,
         drain: Duration,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
-        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-        let app = self.app();
-        // Small JSON answers and SSE frames must leave at once, not wait for Nagle.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: no new connections, finishing in-flight requests");
-            let _ = stopping_tx.send(true);
-        });
-        let deadline = async move {
-            // Resolves only once shutdown has begun, and then after `drain`.
-            while !*stopping_rx.borrow() {
-                if stopping_rx.changed().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            }
-            tokio::time::sleep(drain).await;
-        };
-        let result = tokio::select! {
-            result = server.into_future() => result,
-            () = deadline => {
-                tracing::warn!(drain_secs = drain.as_secs_f64(), "in-flight requests did not finish in time; closing them");
-                Ok(())
-            }
-        };
+        let result = per_core::serve(self.app(), listener, threads.max(1), shutdown, drain).await;
         store.close().await;
         result
     }

@@ -42,7 +42,7 @@ pub struct ServeArgs {
     pub port: u16,
     #[arg(long, value_enum, default_value_t = LogFormat::Human, env = "JUNCTION_LOG_FORMAT")]
     pub log_format: LogFormat,
-    /// Runtime worker threads (default: one per CPU). 1 runs everything on one thread.
+    /// Serving threads (default: one per CPU), each a single-threaded runtime.
     #[arg(long, env = "JUNCTION_WORKERS")]
     pub workers: Option<usize>,
     /// Seconds in-flight requests and streams get to finish after SIGINT/SIGTERM.

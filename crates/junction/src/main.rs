@@ -25,14 +25,10 @@ fn main() -> ExitCode {
     match command {
         Command::Serve(args) => {
             logging::init(args.log_format);
-            let runtime = match args.workers {
-                Some(1) => tokio::runtime::Builder::new_current_thread().enable_all().build(),
-                Some(n) => tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(n.max(1))
-                    .enable_all()
-                    .build(),
-                None => tokio::runtime::Runtime::new(),
-            };
+            // The main thread accepts and serves one share; `serve_per_core` adds the others.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             let runtime = match runtime {
                 Ok(rt) => rt,
                 Err(e) => {
@@ -89,7 +85,15 @@ async fn serve(args: ServeArgs) -> ExitCode {
         Err(e) => tracing::warn!("cannot read the bound address: {e}"),
     }
     let drain = std::time::Duration::from_secs_f64(args.drain_timeout.max(0.0));
-    match gateway.serve(listener, signals::shutdown(), drain).await {
+    let threads = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    match gateway
+        .serve(listener, threads, signals::shutdown(), drain)
+        .await
+    {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

@@ -129,6 +129,7 @@ impl TestGateway {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(gateway.serve(
             listener,
+            1,
             async move {
                 let _ = rx.await;
             },
