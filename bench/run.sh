@@ -8,6 +8,8 @@
 #   STREAM_C     concurrency of the streaming point    (default 16)
 #   LOADGEN      force "oha" or "wrk"                   (default: oha if on PATH, else wrk)
 #   NO_BUILD     1 = skip cargo build, use existing target/release binaries
+#   JUNCTION_LOG RUST_LOG for junction (default "info": one access line per request, written
+#                to a file, as a production deployment would run it; "warn" turns them off)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +25,7 @@ WARMUP="${WARMUP:-3}"
 STREAM="${STREAM:-0}"
 STREAM_C="${STREAM_C:-16}"
 NO_BUILD="${NO_BUILD:-0}"
+JUNCTION_LOG="${JUNCTION_LOG:-info}"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
@@ -171,7 +174,7 @@ general_settings:
 EOF
 
 GW_PORT="$(free_port)"
-RUST_LOG=warn "$JUNCTION_BIN" serve --config "$TMP/config.yaml" --host 127.0.0.1 --port "$GW_PORT" \
+RUST_LOG="$JUNCTION_LOG" "$JUNCTION_BIN" serve --config "$TMP/config.yaml" --host 127.0.0.1 --port "$GW_PORT" \
     >"$TMP/junction.out" 2>"$TMP/junction.err" &
 GW_PID=$!
 PIDS+=("$GW_PID")
@@ -296,6 +299,6 @@ python3 "$HELPER" report "$RAW" "$RESULT"
 
 if [[ -s "$TMP/junction.err" ]]; then
     echo
-    echo "junction wrote $(wc -l <"$TMP/junction.err") line(s) on stderr (RUST_LOG=warn); last 10:"
+    echo "junction wrote $(wc -l <"$TMP/junction.err") line(s) on stderr (RUST_LOG=$JUNCTION_LOG); last 10:"
     tail -n 10 "$TMP/junction.err"
 fi
