@@ -200,19 +200,13 @@ async fn anthropic_tool_calls_and_results_are_translated() {
 #[tokio::test]
 async fn anthropic_stream_becomes_chat_chunks_with_tool_call_fragments() {
     let (_mock, gw) = openai_and_anthropic().await;
-    let text = client()
-        .post(gw.chat_url())
-        .bearer_auth(MASTER_KEY)
-        .json(
+    let text = gw
+        .chat_text(
+            MASTER_KEY,
             &json!({"model": "claude", "stream": true, "stream_options": {"include_usage": true},
                       "messages": [{"role": "user", "content": "hi"}]}),
         )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .await;
     let events = sse_data(&text);
     assert_eq!(events.last().map(String::as_str), Some("[DONE]"));
     assert_eq!(
@@ -228,19 +222,13 @@ async fn anthropic_stream_becomes_chat_chunks_with_tool_call_fragments() {
     let usage: Value = serde_json::from_str(&events[events.len() - 2]).unwrap();
     assert!(usage["usage"]["completion_tokens"].as_u64().unwrap() > 0);
 
-    let text = client()
-        .post(gw.chat_url())
-        .bearer_auth(MASTER_KEY)
-        .json(
+    let text = gw
+        .chat_text(
+            MASTER_KEY,
             &json!({"model": "claude", "stream": true, "tools": weather_tool(),
                       "messages": [{"role": "user", "content": "Rome"}]}),
         )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .await;
     let chunks: Vec<Value> = sse_data(&text)
         .iter()
         .filter_map(|e| serde_json::from_str(e).ok())
@@ -337,19 +325,13 @@ async fn mock_response_answers_without_calling_the_upstream() {
         (status, &body["choices"][0]["message"]["content"]),
         (200, &json!("also canned"))
     );
-    let text = client()
-        .post(gw.chat_url())
-        .bearer_auth(MASTER_KEY)
-        .json(
+    let text = gw
+        .chat_text(
+            MASTER_KEY,
             &json!({"model": "claude", "stream": true, "mock_response": "streamed canned answer",
                       "messages": [{"role": "user", "content": "x"}]}),
         )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(streamed_text(&sse_data(&text)), "streamed canned answer");
     assert_eq!(mock.request_count(), 0);
     let (status, body) = gw

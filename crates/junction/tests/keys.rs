@@ -274,16 +274,7 @@ async fn streamed_answers_are_charged_without_showing_usage_to_the_client() {
     let token = generated["token"].as_str().unwrap().to_owned();
     let mut charged = 0.0;
     for model in ["gpt", "claude"] {
-        let text = common::client()
-            .post(gw.chat_url())
-            .bearer_auth(&key)
-            .json(&json!({"model": model, "stream": true, "messages": [{"role": "user", "content": "hi"}]}))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = gw.chat_text(&key, &json!({"model": model, "stream": true, "messages": [{"role": "user", "content": "hi"}]})).await;
         let events = common::sse_data(&text);
         assert_eq!(events.last().map(String::as_str), Some("[DONE]"), "{text}");
         for event in events.iter().filter(|e| *e != "[DONE]") {

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use serde_json::Value;
 
-use super::{CallError, error_body, send_error, status_error, with_defaults};
+use super::{CallError, endpoint, error_body, send, send_error, status_error, with_defaults};
 use crate::anthropic::{StreamTranslator, chat_to_messages, error_message, message_to_chat};
 use crate::deployment::Deployment;
 use crate::sse::{SseDecoder, encode_data};
@@ -36,33 +36,14 @@ pub(crate) async fn chat(
             }
         })?;
     let mut builder = client
-        .post(deployment.endpoint().map_err(|error| CallError::Final {
-            reason: "config",
-            error,
-        })?)
+        .post(endpoint(deployment)?)
         .header(http::header::CONTENT_TYPE, "application/json")
         .header("anthropic-version", API_VERSION)
         .body(body.to_string());
     if let Some(key) = &deployment.api_key {
         builder = builder.header("x-api-key", key);
     }
-    let resp = if req.stream {
-        match tokio::time::timeout(deployment.stream_timeout, builder.send()).await {
-            Ok(result) => result.map_err(|e| send_error(&label, &e))?,
-            Err(_) => {
-                return Err(CallError::Final {
-                    reason: "timeout",
-                    error: LlmError::Timeout(format!("upstream {label} timed out")),
-                });
-            }
-        }
-    } else {
-        builder
-            .timeout(deployment.timeout)
-            .send()
-            .await
-            .map_err(|e| send_error(&label, &e))?
-    };
+    let resp = send(builder, deployment, req.stream).await?;
     let status = resp.status();
     if !status.is_success() {
         let body = error_body(resp).await;

@@ -7,6 +7,7 @@ pub(crate) mod openai;
 pub(crate) mod usage_tap;
 
 use crate::LlmError;
+use crate::deployment::Deployment;
 
 /// How a single attempt against one deployment failed.
 #[derive(Debug)]
@@ -22,6 +23,39 @@ pub(crate) enum CallError {
         reason: &'static str,
         error: LlmError,
     },
+}
+
+/// The deployment's parsed upstream URL.
+pub(crate) fn endpoint(deployment: &Deployment) -> Result<reqwest::Url, CallError> {
+    deployment.endpoint().map_err(|error| CallError::Final {
+        reason: "config",
+        error,
+    })
+}
+
+/// Sends a prepared upstream request. A complete answer must arrive within the deployment's
+/// `timeout`; a stream must only start within `stream_timeout`, since it may rightly last
+/// longer than any fixed bound.
+pub(crate) async fn send(
+    builder: reqwest::RequestBuilder,
+    deployment: &Deployment,
+    stream: bool,
+) -> Result<reqwest::Response, CallError> {
+    let label = deployment.upstream_label();
+    if !stream {
+        return builder
+            .timeout(deployment.timeout)
+            .send()
+            .await
+            .map_err(|e| send_error(&label, &e));
+    }
+    match tokio::time::timeout(deployment.stream_timeout, builder.send()).await {
+        Ok(result) => result.map_err(|e| send_error(&label, &e)),
+        Err(_) => Err(CallError::Final {
+            reason: "timeout",
+            error: LlmError::Timeout(format!("upstream {label} timed out")),
+        }),
+    }
 }
 
 /// Reads an upstream error body, bounded, for the message shown to the client.

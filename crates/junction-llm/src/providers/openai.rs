@@ -7,7 +7,7 @@
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use super::{CallError, error_body, send_error, status_error};
+use super::{CallError, endpoint, error_body, send, send_error, status_error};
 use crate::deployment::Deployment;
 use crate::reply::usage_of;
 use crate::{ChatReply, ChatRequest, LlmError};
@@ -25,35 +25,14 @@ pub(crate) async fn chat(
         metering && !req.include_usage(),
     );
     let mut builder = client
-        .post(deployment.endpoint().map_err(|error| CallError::Final {
-            reason: "config",
-            error,
-        })?)
+        .post(endpoint(deployment)?)
         .header(http::header::CONTENT_TYPE, "application/json")
         .body(body);
     if let Some(key) = &deployment.api_key {
         builder = builder.bearer_auth(key);
     }
 
-    let resp = if req.stream {
-        // Only the wait for the headers is bounded: a stream may rightly last longer.
-        match tokio::time::timeout(deployment.stream_timeout, builder.send()).await {
-            Ok(result) => result.map_err(|e| send_error(&label, &e))?,
-            Err(_) => {
-                return Err(CallError::Final {
-                    reason: "timeout",
-                    error: LlmError::Timeout(format!("upstream {label} timed out")),
-                });
-            }
-        }
-    } else {
-        builder
-            .timeout(deployment.timeout)
-            .send()
-            .await
-            .map_err(|e| send_error(&label, &e))?
-    };
-
+    let resp = send(builder, deployment, req.stream).await?;
     let status = resp.status();
     if !status.is_success() {
         let body = error_body(resp).await;

@@ -149,25 +149,23 @@ impl TestGateway {
 
     /// POSTs JSON with a key; returns status and parsed body (Null when not JSON).
     pub async fn post(&self, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
-        let mut req = client().post(format!("{}{path}", self.url)).json(body);
-        if let Some(key) = key {
-            req = req.bearer_auth(key);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        send(client().post(format!("{}{path}", self.url)).json(body), key).await
     }
 
     pub async fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
-        let mut req = client().get(format!("{}{path}", self.url));
-        if let Some(key) = key {
-            req = req.bearer_auth(key);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        send(client().get(format!("{}{path}", self.url)), key).await
+    }
+
+    /// POSTs a chat request and returns the whole body as text (what a stream sent).
+    pub async fn chat_text(&self, key: &str, body: &Value) -> String {
+        let resp = client()
+            .post(self.chat_url())
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        resp.text().await.unwrap()
     }
 
     pub async fn chat(&self, key: &str, body: &Value) -> (u16, Value) {
@@ -215,6 +213,16 @@ impl Drop for TestGateway {
             task.abort();
         }
     }
+}
+
+async fn send(mut req: reqwest::RequestBuilder, key: Option<&str>) -> (u16, Value) {
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 pub fn client() -> reqwest::Client {
