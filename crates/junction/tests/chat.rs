@@ -373,3 +373,40 @@ async fn deployment_params_are_defaults_the_client_can_override() {
         "no api_key configured, none sent"
     );
 }
+
+#[tokio::test]
+async fn images_reach_anthropic_as_image_blocks() {
+    let (mock, gw) = openai_and_anthropic().await;
+    let (status, body) = gw
+        .chat(
+            MASTER_KEY,
+            &json!({"model": "claude", "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "what is this"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+                {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}}
+            ]}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let blocks = &mock.requests()[0].body["messages"][0]["content"];
+    assert_eq!(blocks[0], json!({"type": "text", "text": "what is this"}));
+    assert_eq!(
+        blocks[1]["source"],
+        json!({"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="})
+    );
+    assert_eq!(
+        blocks[2]["source"],
+        json!({"type": "url", "url": "https://example.com/cat.jpg"})
+    );
+    // A part no provider can take is refused before any upstream call.
+    let (status, body) = gw
+        .chat(
+            MASTER_KEY,
+            &json!({"model": "claude", "messages": [{"role": "user", "content": [
+                {"type": "hologram", "data": "?"}
+            ]}]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(mock.request_count(), 1);
+}

@@ -26,6 +26,8 @@ async fn metrics_count_requests_by_route_model_and_status_and_track_streams() {
     gw.chat(MASTER_KEY, &ask).await;
     gw.chat(MASTER_KEY, &ask).await;
     gw.chat("sk-bad", &ask).await;
+    let invented = json!({"model": "invented-by-a-client-123", "messages": [{"role": "user", "content": "x"}]});
+    assert_eq!(gw.chat(MASTER_KEY, &invented).await.0, 404);
     let mut stream_ask = ask.clone();
     stream_ask["stream"] = json!(true);
     let resp = client()
@@ -66,6 +68,14 @@ async fn metrics_count_requests_by_route_model_and_status_and_track_streams() {
     );
     assert!(text.contains("junction_request_duration_seconds_bucket{route=\"/v1/chat/completions\",model=\"demo\",status=\"200\",le=\"+Inf\"} 3"), "{text}");
     assert!(text.contains("junction_streams_in_flight 0"), "{text}");
+    assert!(
+        !text.contains("invented-by-a-client"),
+        "client-chosen names must not become labels"
+    );
+    assert!(
+        text.contains("model=\"(unknown)\",status=\"404\"} 1"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

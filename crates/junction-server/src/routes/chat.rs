@@ -35,7 +35,13 @@ async fn chat(
     let bytes = crate::body::read_bytes(headers, body, state.body_limit).await?;
     let mut req = ChatRequest::from_slice(&bytes)?;
     req.meter_usage = principal.key().is_some();
-    log.model = Some(req.model.clone());
+    // The model becomes a metrics label: only configured names, or clients could grow the
+    // registry without bound by inventing names.
+    log.model = Some(if state.router.has_model(&req.model) {
+        req.model.clone()
+    } else {
+        "(unknown)".to_owned()
+    });
     authorize(state, &principal, &req.model)?;
     let completion = state.router.chat(&req).await?;
     Ok(respond(state, &principal, completion))
