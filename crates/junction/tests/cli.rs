@@ -282,3 +282,56 @@ async fn json_logs_have_one_line_per_request_and_never_the_key() {
     assert!(chat["latency_ms"].as_f64().is_some());
     assert_eq!(access.len(), 2, "one line per request: {access:?}");
 }
+
+#[tokio::test]
+async fn database_url_comes_from_the_environment_when_the_config_has_none() {
+    let db = common::TestDb::sqlite();
+    let path = db.sqlite_path().unwrap().to_owned();
+    let config = write_config(&format!(
+        "model_list:\n  - model_name: demo\n    litellm_params: {{model: openai/demo, mock_response: hi}}\ngeneral_settings:\n  master_key: {MASTER_KEY}\n"
+    ));
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--config",
+            config.0.to_str().unwrap(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = line
+        .strip_prefix("junction listening on ")
+        .unwrap()
+        .to_owned();
+    let resp = client()
+        .post(format!("{url}/key/generate"))
+        .bearer_auth(MASTER_KEY)
+        .json(&json!({"key_alias": "from-env-db"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let bytes = std::fs::read(&path).unwrap_or_default();
+    let wal = std::fs::read(format!("{}-wal", path.display())).unwrap_or_default();
+    let needle = b"from-env-db";
+    assert!(
+        bytes.windows(needle.len()).any(|w| w == needle)
+            || wal.windows(needle.len()).any(|w| w == needle),
+        "the key was not written to the database named by $DATABASE_URL"
+    );
+    sigterm(&child);
+    child.wait().await.unwrap();
+}
