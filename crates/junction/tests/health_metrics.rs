@@ -91,3 +91,36 @@ async fn metrics_can_be_opened_like_litellm() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_goes_away() {
+    use sqlx::Connection;
+    let db = common::TestDb::postgres().await;
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let admin_url = format!("{}/postgres", db.url.rsplit_once('/').unwrap().0);
+    let gw = TestGateway::start_with_db(CONFIG, db).await;
+    assert_eq!(gw.get("/health/readiness", None).await.0, 200);
+
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::Executor::execute(
+        &mut admin,
+        format!("DROP DATABASE {name} WITH (FORCE)").as_str(),
+    )
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, body) = gw.get("/health/readiness", None).await;
+        if status == 503 {
+            assert_eq!(body["db"], "disconnected");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "readiness still {status}: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Liveness is about the process, not its dependencies.
+    assert_eq!(gw.get("/health/liveliness", None).await.0, 200);
+}
