@@ -8,6 +8,11 @@ Subcommands:
                             (wrk: response bytes incl. headers; oha: body only)
   rss PID                   print VmRSS and VmHWM of PID in MiB
   cpu-ticks PID             print utime+stime of PID in clock ticks
+  tree-pids PID             print PID and all its live descendants, one a line
+  tree-rss PID              print the summed VmRSS (MiB) of PID and its live
+                            descendants, and how many processes that is
+  tree-cpu-ticks PID        print utime+stime summed over PID and its live
+                            descendants, in clock ticks
   report RAW OUT_TSV        print the results table and the ratios for the
                             raw point file written by run.sh, and write the
                             long-format TSV to OUT_TSV
@@ -98,6 +103,61 @@ def cpu_ticks(pid):
     print(int(rest[11]) + int(rest[12]))
 
 
+def _children_map():
+    kids = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue  # exited meanwhile
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(name))
+    return kids
+
+
+def tree(pid):
+    """PID and its live descendants (breadth first)."""
+    kids = _children_map()
+    out, todo = [], [int(pid)]
+    while todo:
+        p = todo.pop(0)
+        if p in out:
+            continue
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def tree_rss(pid):
+    total, n = 0, 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status", encoding="ascii", errors="replace") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        n += 1
+        except OSError:
+            pass
+    print(f"{total / 1024.0:.2f} {n}")
+
+
+def tree_cpu_ticks(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        rest = stat[stat.rindex(")") + 2:].split()
+        total += int(rest[11]) + int(rest[12])
+    print(total)
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -146,6 +206,10 @@ def report(raw_path, out_path):
     print(f"Junction benchmark  (load generator: {meta.get('loadgen', '?')}, "
           f"{meta.get('duration_s', '?')} s per point, warm-up {meta.get('warmup_s', '?')} s, "
           f"{meta.get('cpus', '?')} CPUs)")
+    if "litellm_version" in meta:
+        print(f"LiteLLM {meta['litellm_version']} side by side: 1 worker, "
+              f"{meta.get('litellm_python', 'python ?')}; its rows' gw cpu column is the "
+              f"LiteLLM process tree")
     print()
     hdr = (f"{'mode':<6} {'C':>4} {'target':<8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} "
            f"{'requests':>9} {'non2xx':>7} {'errors':>7} {'B/resp':>7} {'gw cpu us/req':>14} {'mock cpu us/req':>16}")
@@ -158,7 +222,9 @@ def report(raw_path, out_path):
         for metric in ("rps", "p50", "p99", "requests", "non2xx", "errors", "bpr", "cpu_gw",
                        "cpu_mock"):
             v = p[metric]
-            name = {"p50": "p50_ms", "p99": "p99_ms", "cpu_gw": "junction_cpu_us_per_req",
+            name = {"p50": "p50_ms", "p99": "p99_ms",
+                    "cpu_gw": ("litellm_cpu_us_per_req" if p["target"] == "litellm"
+                               else "junction_cpu_us_per_req"),
                     "cpu_mock": "mock_cpu_us_per_req",
                     "bpr": "bytes_per_response"}.get(metric, metric)
             row("point", p["mode"], p["c"], p["target"], name,
@@ -192,6 +258,34 @@ def report(raw_path, out_path):
         if mode == "json" and c == 1:
             added_p50_c1 = add50
 
+    # Junction vs LiteLLM per (mode, C), when LITELLM=1 added litellm rows.
+    if any("litellm" in d for d in by.values()):
+        print()
+        print("Junction vs LiteLLM (same mock, body, load generator and duration)")
+        hdr3 = (f"{'mode':<6} {'C':>4} {'junction req/s':>15} {'litellm req/s':>14} "
+                f"{'jn/ll req/s':>12} {'junction p50':>13} {'litellm p50':>12} {'jn/ll p50':>10} "
+                f"{'ll added p50':>13}")
+        print(hdr3)
+        print("-" * len(hdr3))
+        for (mode, c), d in sorted(by.items(), key=lambda kv: (kv[0][0] != "json", kv[0][1])):
+            if "gateway" not in d or "litellm" not in d:
+                continue
+            gw, ll = d["gateway"], d["litellm"]
+            r_rps = gw["rps"] / ll["rps"] if ll["rps"] > 0 else None
+            r_p50 = gw["p50"] / ll["p50"] if ll["p50"] > 0 else None
+            ll_add = ll["p50"] - d["direct"]["p50"] if "direct" in d else None
+            print(f"{mode:<6} {c:>4} {gw['rps']:>15.1f} {ll['rps']:>14.1f} "
+                  f"{fnum(r_rps, 1) + ' x':>12} {gw['p50']:>10.3f} ms {ll['p50']:>9.3f} ms "
+                  f"{fnum(r_p50, 4):>10} {fnum(ll_add, 3) + ' ms':>13}")
+            row("ratio", mode, c, "-", "junction_over_litellm_rps",
+                "-" if r_rps is None else f"{r_rps:.4f}")
+            row("ratio", mode, c, "-", "junction_over_litellm_p50",
+                "-" if r_p50 is None else f"{r_p50:.6f}")
+            if ll_add is not None:
+                row("ratio", mode, c, "-", "litellm_added_p50_ms", ll_add)
+        print("(jn/ll req/s: junction's throughput as a multiple of LiteLLM's; jn/ll p50: "
+              "junction's median latency as a fraction of LiteLLM's; ll added p50: litellm p50 - direct p50)")
+
     idle = float(meta["idle_rss_mib"]) if "idle_rss_mib" in meta else None
     after = float(meta["after_rss_mib"]) if "after_rss_mib" in meta else None
     hwm = float(meta["after_hwm_mib"]) if "after_hwm_mib" in meta else None
@@ -216,6 +310,19 @@ def report(raw_path, out_path):
         print(f"  {name:<32} {val:>12}   target {goal:<10} {status(ok)}")
     print(f"  {'junction RSS after load':<32} {fnum(after, 1) + ' MiB':>12}   "
           f"(peak VmHWM {fnum(hwm, 1)} MiB; no target)")
+    if "litellm_idle_rss_mib" in meta:
+        ll_idle = float(meta["litellm_idle_rss_mib"])
+        ll_after = meta.get("litellm_after_rss_mib")
+        nproc = meta.get("litellm_idle_procs", "?")
+        print(f"  {'litellm idle RSS':<32} {ll_idle:>8.1f} MiB   "
+              f"({nproc} process(es); junction {fnum(idle, 1)} MiB"
+              + (f", {ll_idle / idle:.0f}x junction's" if idle else "") + ")")
+        if ll_after is not None:
+            print(f"  {'litellm RSS after load':<32} {float(ll_after):>8.1f} MiB   "
+                  f"(junction {fnum(after, 1)} MiB)")
+        row("rss", "-", "-", "litellm", "idle_rss_mib", ll_idle)
+        if ll_after is not None:
+            row("rss", "-", "-", "litellm", "after_load_rss_mib", float(ll_after))
     row("target", "json", 64, "-", "gateway_over_direct_rps",
         "-" if ratio_c64 is None else f"{ratio_c64:.4f}", f">={GOAL_RPS_RATIO_C64}", status(t_ratio))
     row("target", "json", 1, "-", "added_p50_ms",
@@ -254,6 +361,13 @@ def main(argv):
         rss(argv[2])
     elif cmd == "cpu-ticks" and len(argv) == 3:
         cpu_ticks(argv[2])
+    elif cmd == "tree-pids" and len(argv) == 3:
+        for p in tree(argv[2]):
+            print(p)
+    elif cmd == "tree-rss" and len(argv) == 3:
+        tree_rss(argv[2])
+    elif cmd == "tree-cpu-ticks" and len(argv) == 3:
+        tree_cpu_ticks(argv[2])
     elif cmd == "report" and len(argv) == 4:
         report(argv[2], argv[3])
     else:

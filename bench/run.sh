@@ -10,6 +10,9 @@
 #   NO_BUILD     1 = skip cargo build, use existing target/release binaries
 #   JUNCTION_LOG RUST_LOG for junction (default "info": one access line per request, written
 #                to a file, as a production deployment would run it; "warn" turns them off)
+#   LITELLM      1 = also measure LiteLLM's proxy (1 worker) against the same mock, side by
+#                side (default 0). Installs litellm[proxy] from PyPI into
+#                target/bench-litellm-venv the first time (minutes); see bench/litellm-venv.sh.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +29,7 @@ STREAM="${STREAM:-0}"
 STREAM_C="${STREAM_C:-16}"
 NO_BUILD="${NO_BUILD:-0}"
 JUNCTION_LOG="${JUNCTION_LOG:-info}"
+LITELLM="${LITELLM:-0}"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
@@ -39,14 +43,26 @@ read -r -a CLIST <<<"$CONCURRENCY"
 for c in "${CLIST[@]}"; do
     is_uint "$c" && (( c >= 1 && c <= 1024 )) || die "bad concurrency level '$c' (1..1024)"
 done
+[[ "$LITELLM" == 0 || "$LITELLM" == 1 ]] || die "LITELLM must be 0 or 1"
 command -v python3 >/dev/null || die "python3 is required"
 command -v curl >/dev/null || die "curl is required"
 
 # ------------------------------------------------------------------ cleanup
 PIDS=()
 TMP=""
+LL_PID=""
 cleanup() {
     local rc=$? pid i
+    if [[ -n "$LL_PID" ]]; then
+        # LiteLLM runs in its own session (setsid), so its process group is its
+        # process tree; also signal any descendant that left the group.
+        local -a tree=()
+        mapfile -t tree < <(python3 "$HELPER" tree-pids "$LL_PID" 2>/dev/null || true)
+        kill -TERM -- "-$LL_PID" 2>/dev/null || true
+        for pid in "${tree[@]}"; do
+            [[ "$pid" == "$LL_PID" ]] || PIDS+=("$pid")
+        done
+    fi
     for pid in "${PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
@@ -59,6 +75,9 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+    if [[ -n "$LL_PID" ]]; then
+        kill -KILL -- "-$LL_PID" 2>/dev/null || true
+    fi
     if [[ -n "$TMP" && -d "$TMP" ]]; then
         rm -rf -- "$TMP"
     fi
@@ -120,6 +139,18 @@ wrk)
 *) die "LOADGEN must be oha or wrk" ;;
 esac
 log "load generator: $LOADGEN ($LOADGEN_VERSION)"
+
+# ---------------------------------------------------------------- LiteLLM
+LL_VENV="$REPO/target/bench-litellm-venv"
+if [[ "$LITELLM" == 1 ]]; then
+    command -v setsid >/dev/null || die "LITELLM=1 needs setsid (util-linux)"
+    log "LITELLM=1: making sure $LL_VENV has litellm[proxy] (the first install takes minutes)"
+    LL_VERSION="$(LITELLM_VENV="$LL_VENV" bash "$BENCH/litellm-venv.sh")" ||
+        die "LITELLM=1: could not install LiteLLM (see the messages above)"
+    LL_VERSION="$(tail -n1 <<<"$LL_VERSION")"
+    LL_PYTHON="$("$LL_VENV/bin/python" -c 'import sys; print(f"Python {sys.version.split()[0]} ({sys.executable})")')"
+    log "LiteLLM $LL_VERSION, $LL_PYTHON"
+fi
 
 # ------------------------------------------------------------- processes
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/junction-bench.XXXXXX")"
@@ -194,6 +225,50 @@ fi
 read -r IDLE_RSS IDLE_HWM < <(python3 "$HELPER" rss "$GW_PID")
 log "junction idle RSS: $IDLE_RSS MiB"
 
+if [[ "$LITELLM" == 1 ]]; then
+    mkdir -p "$TMP/litellm"
+    cat >"$TMP/litellm/config.yaml" <<EOF
+model_list:
+  - model_name: mock
+    litellm_params: {model: openai/mock, api_base: "http://127.0.0.1:$MOCK_PORT/v1", api_key: sk-mock}
+general_settings: {master_key: $API_KEY, dangerously_permit_weak_or_unset_master_key: true}
+EOF
+    LL_PORT="$(free_port)"
+    log "starting LiteLLM $LL_VERSION (1 worker) on 127.0.0.1:$LL_PORT; startup takes about 10 s"
+    # setsid: its own session and process group, so cleanup can stop the whole tree.
+    # LITELLM_LOCAL_MODEL_COST_MAP: use the bundled price map instead of fetching it.
+    (cd "$TMP/litellm" && exec env LITELLM_LOCAL_MODEL_COST_MAP=True \
+        NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" \
+        setsid "$LL_VENV/bin/litellm" --config "$TMP/litellm/config.yaml" \
+        --host 127.0.0.1 --port "$LL_PORT" --num_workers 1) \
+        </dev/null >"$TMP/litellm.out" 2>"$TMP/litellm.err" &
+    LL_PID=$!
+    PIDS+=("$LL_PID")
+    LL_T0=$(date +%s)
+    wait_ready litellm "$LL_PID" 90 "http://127.0.0.1:$LL_PORT/health/liveliness"
+    log "LiteLLM healthy after $(($(date +%s) - LL_T0)) s (pid $LL_PID)"
+    [[ "$(ps -o pgid= -p "$LL_PID" | tr -d ' ')" == "$LL_PID" ]] ||
+        log "warning: LiteLLM is not its own process-group leader; cleanup falls back to its PID tree"
+    LL_URL="http://127.0.0.1:$LL_PORT/v1/chat/completions"
+    # Warm-up: the first request after startup is slow (lazy imports). All must succeed.
+    for ((k = 1; k <= 5; k++)); do
+        t0=$(date +%s%N)
+        code="$(curl -s -o "$TMP/litellm-warmup.json" -w '%{http_code}' --max-time 60 -X POST \
+            -H 'Content-Type: application/json' -H "Authorization: Bearer $API_KEY" \
+            --data-binary "@$BODY" "$LL_URL" || true)"
+        if [[ "$code" != 200 ]]; then
+            log "LiteLLM warm-up request $k returned HTTP ${code:-none}:"
+            cat "$TMP/litellm-warmup.json" >&2 || true
+            log "LiteLLM stderr (last 20 lines):"
+            tail -n 20 "$TMP/litellm.err" >&2 || true
+            die "LiteLLM is not proxying to mockllm"
+        fi
+        log "LiteLLM warm-up request $k: HTTP 200 in $((($(date +%s%N) - t0) / 1000000)) ms"
+    done
+    read -r LL_IDLE_RSS LL_IDLE_PROCS < <(python3 "$HELPER" tree-rss "$LL_PID")
+    log "LiteLLM idle RSS: $LL_IDLE_RSS MiB ($LL_IDLE_PROCS process(es)); junction: $IDLE_RSS MiB"
+fi
+
 CLK_TCK="$(getconf CLK_TCK)"
 
 # --------------------------------------------------------------- load
@@ -223,22 +298,31 @@ cpu_ticks() { python3 "$HELPER" cpu-ticks "$1"; }
 measure() {
     local mode=$1 target=$2 c=$3 body=$4 url out gw0 gw1 mk0 mk1
     local requests rps p50 p99 non2xx errors bpr cpu_gw cpu_mock
+    local srv_ticks=(python3 "$HELPER" cpu-ticks "$GW_PID")
     case "$target" in
     direct) url="$MOCK_URL" ;;
     gateway) url="$GW_URL" ;;
+    litellm)
+        url="$LL_URL"
+        # For litellm rows the "gw cpu" column is the LiteLLM process tree.
+        srv_ticks=(python3 "$HELPER" tree-cpu-ticks "$LL_PID")
+        ;;
     esac
     kill -0 "$GW_PID" 2>/dev/null || die "junction died; stderr: $(tail -n 20 "$TMP/junction.err")"
+    if [[ -n "$LL_PID" ]]; then
+        kill -0 "$LL_PID" 2>/dev/null || die "LiteLLM died; stderr: $(tail -n 20 "$TMP/litellm.err")"
+    fi
     kill -0 "$MOCK_PID" 2>/dev/null || die "mockllm died; stderr: $(tail -n 20 "$TMP/mockllm.err")"
     out="$TMP/load-$mode-$target-c$c"
     if ((WARMUP > 0)); then
         run_load "$url" "$c" "$WARMUP" "$body" "$out.warmup" ||
             die "warm-up load failed: $(tail -n 20 "$out.warmup")"
     fi
-    gw0=$(cpu_ticks "$GW_PID")
+    gw0=$("${srv_ticks[@]}")
     mk0=$(cpu_ticks "$MOCK_PID")
     run_load "$url" "$c" "$DURATION" "$body" "$out" ||
         die "load failed: $(tail -n 20 "$out")"
-    gw1=$(cpu_ticks "$GW_PID")
+    gw1=$("${srv_ticks[@]}")
     mk1=$(cpu_ticks "$MOCK_PID")
     read -r requests rps p50 p99 non2xx errors bpr < <(python3 "$HELPER" parse "$LOADGEN" "$out") || true
     [[ -n "${bpr:-}" ]] || die "cannot parse the $LOADGEN output in $out: $(tail -n 20 "$out")"
@@ -255,19 +339,26 @@ measure() {
         "$mode" "$c" "$target" "$rps" "$p50" "$p99" "$non2xx" "$errors")"
 }
 
-# Direct and gateway back to back for each level; the order alternates
-# (direct first, then gateway first, ...) so slow drift does not favour one side.
+# Direct and gateway (and litellm) back to back for each level; the order
+# changes per level so slow drift does not favour one side: direct first, then
+# gateway first, ...; with LITELLM=1 the three targets rotate.
+if [[ "$LITELLM" == 1 ]]; then TARGETS=(direct gateway litellm); else TARGETS=(direct gateway); fi
+order_for() { # order_for I: sets ORDER to TARGETS rotated left by I
+    local n=${#TARGETS[@]} j
+    ORDER=()
+    for ((j = 0; j < n; j++)); do ORDER+=("${TARGETS[(($1 + j) % n)]}"); done
+}
 i=0
 for c in "${CLIST[@]}"; do
-    if ((i % 2 == 0)); then order=(direct gateway); else order=(gateway direct); fi
-    for target in "${order[@]}"; do
+    order_for "$i"
+    for target in "${ORDER[@]}"; do
         measure json "$target" "$c" "$BODY"
     done
     i=$((i + 1))
 done
 if [[ "$STREAM" == 1 ]]; then
-    if ((i % 2 == 0)); then order=(direct gateway); else order=(gateway direct); fi
-    for target in "${order[@]}"; do
+    order_for "$i"
+    for target in "${ORDER[@]}"; do
         measure sse "$target" "$STREAM_C" "$BODY_STREAM"
     done
 fi
@@ -275,6 +366,10 @@ fi
 kill -0 "$GW_PID" 2>/dev/null || die "junction died during the run"
 read -r AFTER_RSS AFTER_HWM < <(python3 "$HELPER" rss "$GW_PID")
 read -r MOCK_RSS _ < <(python3 "$HELPER" rss "$MOCK_PID")
+if [[ "$LITELLM" == 1 ]]; then
+    kill -0 "$LL_PID" 2>/dev/null || die "LiteLLM died during the run"
+    read -r LL_AFTER_RSS LL_AFTER_PROCS < <(python3 "$HELPER" tree-rss "$LL_PID")
+fi
 
 {
     printf 'meta\tloadgen\t%s\n' "$LOADGEN"
@@ -291,6 +386,15 @@ read -r MOCK_RSS _ < <(python3 "$HELPER" rss "$MOCK_PID")
     printf 'meta\tafter_hwm_mib\t%s\n' "$AFTER_HWM"
     printf 'meta\tmock_rss_mib\t%s\n' "$MOCK_RSS"
     printf 'meta\tjunction_stderr_lines\t%s\n' "$(wc -l <"$TMP/junction.err")"
+    if [[ "$LITELLM" == 1 ]]; then
+        printf 'meta\tlitellm_version\t%s\n' "$LL_VERSION"
+        printf 'meta\tlitellm_python\t%s\n' "$LL_PYTHON"
+        printf 'meta\tlitellm_workers\t1\n'
+        printf 'meta\tlitellm_idle_rss_mib\t%s\n' "$LL_IDLE_RSS"
+        printf 'meta\tlitellm_idle_procs\t%s\n' "$LL_IDLE_PROCS"
+        printf 'meta\tlitellm_after_rss_mib\t%s\n' "$LL_AFTER_RSS"
+        printf 'meta\tlitellm_after_procs\t%s\n' "$LL_AFTER_PROCS"
+    fi
 } >>"$RAW"
 
 RESULT="$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ).tsv"

@@ -24,8 +24,8 @@ fn main() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     match command {
         Command::Serve(args) => {
-            logging::init(args.log_format);
-            // The main thread accepts and serves one share; `serve_per_core` adds the others.
+            let _log_guard = logging::init(args.log_format);
+            // The main thread accepts and serves one share; `Gateway::serve` adds the other threads.
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build();
