@@ -131,13 +131,10 @@ struct Running {
     _config: tempfile_path::TempPath,
 }
 
-async fn spawn_gateway(yaml: &str, extra: &[&str]) -> Running {
-    let db = common::TestDb::sqlite();
-    let config = write_config(&format!(
-        "{yaml}general_settings:\n  master_key: {MASTER_KEY}\n  database_url: \"{}\"\n",
-        db.url
-    ));
-    let mut child = Command::new(BIN)
+/// `junction serve` on an ephemeral port with `config`, stdout piped.
+fn serve_command(config: &tempfile_path::TempPath) -> Command {
+    let mut command = Command::new(BIN);
+    command
         .args([
             "serve",
             "--config",
@@ -147,22 +144,36 @@ async fn spawn_gateway(yaml: &str, extra: &[&str]) -> Running {
             "--port",
             "0",
         ])
-        .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+        .kill_on_drop(true);
+    command
+}
+
+/// Waits for the "listening on" line and returns the gateway's URL.
+async fn wait_listening(child: &mut Child) -> String {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
         .expect("gateway did not start within 30 s")
         .unwrap()
         .expect("gateway exited before listening");
-    let url = line
-        .strip_prefix("junction listening on ")
+    line.strip_prefix("junction listening on ")
         .unwrap()
-        .to_owned();
+        .to_owned()
+}
+
+async fn spawn_gateway(yaml: &str, extra: &[&str]) -> Running {
+    let db = common::TestDb::sqlite();
+    let config = write_config(&format!(
+        "{yaml}general_settings:\n  master_key: {MASTER_KEY}\n  database_url: \"{}\"\n",
+        db.url
+    ));
+    let mut child = serve_command(&config)
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = wait_listening(&mut child).await;
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let stderr = tokio::spawn(async move {
         let mut text = String::new();
@@ -290,32 +301,12 @@ async fn database_url_comes_from_the_environment_when_the_config_has_none() {
     let config = write_config(&format!(
         "model_list:\n  - model_name: demo\n    litellm_params: {{model: openai/demo, mock_response: hi}}\ngeneral_settings:\n  master_key: {MASTER_KEY}\n"
     ));
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--config",
-            config.0.to_str().unwrap(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-        ])
+    let mut child = serve_command(&config)
         .env("DATABASE_URL", &db.url)
-        .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let url = line
-        .strip_prefix("junction listening on ")
-        .unwrap()
-        .to_owned();
+    let url = wait_listening(&mut child).await;
     let resp = client()
         .post(format!("{url}/key/generate"))
         .bearer_auth(MASTER_KEY)
