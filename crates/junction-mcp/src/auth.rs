@@ -131,10 +131,11 @@ impl Credentials {
         };
         pairs.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         for (name, value) in pairs {
-            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| McpError::Config {
-                server: server.to_owned(),
-                message: format!("{name:?} is not a valid HTTP header name"),
-            })?;
+            let header_name =
+                HeaderName::from_bytes(name.as_bytes()).map_err(|_| McpError::Config {
+                    server: server.to_owned(),
+                    message: format!("{name:?} is not a valid HTTP header name"),
+                })?;
             let mut header_value = HeaderValue::from_str(&value).map_err(|_| McpError::Config {
                 server: server.to_owned(),
                 message: format!("the value of header {name} is not a valid HTTP header value"),
@@ -278,15 +279,26 @@ mod tests {
     #[test]
     fn litellm_auth_types_map_to_litellm_headers() {
         assert_eq!(headers(Auth::ApiKey("k".into()))["x-api-key"], "k");
-        assert_eq!(headers(Auth::BearerToken("t".into()))["authorization"], "Bearer t");
+        assert_eq!(
+            headers(Auth::BearerToken("t".into()))["authorization"],
+            "Bearer t"
+        );
         assert_eq!(
             headers(Auth::Basic("user:pass".into()))["authorization"],
             "Basic dXNlcjpwYXNz"
         );
-        assert_eq!(headers(Auth::Authorization("Custom x".into()))["authorization"], "Custom x");
-        assert_eq!(headers(Auth::Token("gh".into()))["authorization"], "token gh");
+        assert_eq!(
+            headers(Auth::Authorization("Custom x".into()))["authorization"],
+            "Custom x"
+        );
+        assert_eq!(
+            headers(Auth::Token("gh".into()))["authorization"],
+            "token gh"
+        );
         assert!(headers(Auth::None).is_empty());
-        assert!(matches!(Auth::from_litellm("bearer_token", "t"), Some(Auth::BearerToken(t)) if t == "t"));
+        assert!(
+            matches!(Auth::from_litellm("bearer_token", "t"), Some(Auth::BearerToken(t)) if t == "t")
+        );
         assert!(Auth::from_litellm("aws_sigv4", "x").is_none());
     }
 
@@ -295,7 +307,10 @@ mod tests {
         let mut extra = BTreeMap::new();
         extra.insert("X-API-Key".to_owned(), "override".to_owned());
         let c = Credentials::new("s", &Auth::ApiKey("k".into()), &extra, http());
-        assert_eq!(c.map(|c| c.static_headers()["x-api-key"].clone()).ok(), Some(HeaderValue::from_static("override")));
+        assert_eq!(
+            c.map(|c| c.static_headers()["x-api-key"].clone()).ok(),
+            Some(HeaderValue::from_static("override"))
+        );
         let mut bad = BTreeMap::new();
         bad.insert("bad header".to_owned(), "v".to_owned());
         assert!(matches!(

@@ -89,12 +89,10 @@ impl TransportConfig {
             TransportConfig::StreamableHttp { url } | TransportConfig::Sse { url } => {
                 url.split('?').next().unwrap_or(url).to_owned()
             }
-            TransportConfig::Stdio { command, args, .. } => {
-                std::iter::once(command.as_str())
-                    .chain(args.iter().map(String::as_str))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }
+            TransportConfig::Stdio { command, args, .. } => std::iter::once(command.as_str())
+                .chain(args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 }

@@ -9,11 +9,17 @@
 //! Built on the `rmcp` SDK: its protocol types are re-exported as [`model`].
 
 mod auth;
+mod client;
 mod config;
 mod error;
+mod handler;
+pub mod openai;
 mod tls;
+mod transport;
 
 pub use auth::{Auth, OAuth2ClientCredentials};
+pub use client::McpClient;
 pub use config::{ClientConfig, DEFAULT_CALL_TIMEOUT, TlsConfig, TransportConfig};
 pub use error::McpError;
+pub use handler::{Notification, NotificationHandler, Progress};
 pub use rmcp::model;

@@ -22,7 +22,10 @@ pub(crate) fn http_client(server: &str, tls: &TlsConfig) -> Result<reqwest::Clie
         }
     }
     if tls.insecure_skip_verify {
-        tracing::warn!(server, "TLS certificate verification is OFF for this MCP server");
+        tracing::warn!(
+            server,
+            "TLS certificate verification is OFF for this MCP server"
+        );
         builder = builder.danger_accept_invalid_certs(true);
     }
     builder
