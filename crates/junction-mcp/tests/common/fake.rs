@@ -40,6 +40,8 @@ pub struct Fake {
     runs: Mutex<HashMap<String, usize>>,
     /// `tools/list` drops the connection this many more times.
     pub list_crashes: AtomicUsize,
+    /// When set, `tools/list` answers in pages of one tool.
+    pub paged_tools: std::sync::atomic::AtomicBool,
 }
 
 impl Fake {
@@ -186,11 +188,40 @@ async fn mcp(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) ->
             {
                 panic!("fake MCP server: deliberately dropping the connection of tools/list");
             }
-            json!({"tools": [
-                {"name": "count", "inputSchema": {"type": "object"}},
-                {"name": "slow", "inputSchema": {"type": "object"}},
-            ]})
+            let tools = vec![
+                json!({"name": "count", "inputSchema": {"type": "object"}}),
+                json!({"name": "slow", "inputSchema": {"type": "object"}}),
+                json!({"name": "third", "inputSchema": {"type": "object"}}),
+            ];
+            if fake.paged_tools.load(Ordering::SeqCst) {
+                page("tools", tools, &message, 1)
+            } else {
+                json!({"tools": tools[..2]})
+            }
         }
+        // Paginated listings (two items a page), to test that clients follow `nextCursor`.
+        "prompts/list" => page(
+            "prompts",
+            (1..=5).map(|i| json!({"name": format!("prompt-{i}")})).collect(),
+            &message,
+            2,
+        ),
+        "resources/list" => page(
+            "resources",
+            (1..=3)
+                .map(|i| json!({"uri": format!("fake://r/{i}"), "name": format!("r{i}")}))
+                .collect(),
+            &message,
+            2,
+        ),
+        "resources/templates/list" => page(
+            "resourceTemplates",
+            (1..=3)
+                .map(|i| json!({"uriTemplate": format!("fake://t{i}/{{id}}"), "name": format!("t{i}")}))
+                .collect(),
+            &message,
+            2,
+        ),
         "tools/call" => {
             let tool = message["params"]["name"].as_str().unwrap_or_default();
             match tool {
@@ -218,6 +249,20 @@ async fn mcp(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) ->
         session.as_deref(),
         json!({"jsonrpc": "2.0", "id": id, "result": result}),
     )
+}
+
+/// One page of `items` (`size` a page); the cursor is the index of the next item.
+fn page(key: &str, items: Vec<Value>, message: &Value, size: usize) -> Value {
+    let start: usize = message["params"]["cursor"]
+        .as_str()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let end = (start + size).min(items.len());
+    let mut result = json!({ key: items[start.min(end)..end] });
+    if end < items.len() {
+        result["nextCursor"] = json!(end.to_string());
+    }
+    result
 }
 
 async fn token(State(fake): State<Arc<Fake>>, body: String) -> Response {
