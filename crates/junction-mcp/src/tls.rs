@@ -17,6 +17,14 @@ pub(crate) fn http_client(server: &str, tls: &TlsConfig) -> Result<reqwest::Clie
             .map_err(|e| config_error(format!("cannot read CA bundle {}: {e}", path.display())))?;
         let certificates = reqwest::Certificate::from_pem_bundle(&pem)
             .map_err(|e| config_error(format!("CA bundle {} is not PEM: {e}", path.display())))?;
+        // A file with no certificate block parses as an empty list; trusting nothing extra
+        // while the operator believes otherwise would only surface later as a TLS failure.
+        if certificates.is_empty() {
+            return Err(config_error(format!(
+                "CA bundle {} contains no PEM certificate",
+                path.display()
+            )));
+        }
         for certificate in certificates {
             builder = builder.add_root_certificate(certificate);
         }

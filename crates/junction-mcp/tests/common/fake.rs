@@ -90,7 +90,12 @@ impl Fake {
 /// Starts the fake on a free port; returns its base URL (`http://127.0.0.1:port`).
 pub async fn start() -> (String, Arc<Fake>) {
     let fake = Arc::new(Fake::default());
-    let router = Router::new()
+    (serve(router(Arc::clone(&fake))).await, fake)
+}
+
+/// The fake's routes, for serving it some other way (over TLS, say).
+pub fn router(fake: Arc<Fake>) -> Router {
+    Router::new()
         .route(
             "/mcp",
             post(mcp)
@@ -98,8 +103,7 @@ pub async fn start() -> (String, Arc<Fake>) {
                 .delete(|| async { StatusCode::OK }),
         )
         .route("/token", post(token))
-        .with_state(Arc::clone(&fake));
-    (serve(router).await, fake)
+        .with_state(fake)
 }
 
 /// Serves any router on a free port; returns its base URL.
