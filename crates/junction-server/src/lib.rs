@@ -1,10 +1,10 @@
 //! Junction's HTTP surface.
 //!
-//! [`Gateway::start`] wires the pieces from a parsed config (store, model router,
-//! authenticator, metrics) and [`Gateway::serve`] runs them on a listener until shutdown. The
-//! layout follows the request: `auth` resolves a [`principal::Principal`] once, `routes/*`
-//! handle each surface, `error` maps every failure to the client's format in one place, and
-//! `access_log` writes one line per request.
+//! [`Gateway::start`] wires the pieces from a parsed config (store, model router, MCP
+//! registry, authenticator, metrics) and [`Gateway::serve`] runs them on a listener until
+//! shutdown. The layout follows the request: `auth` resolves a [`principal::Principal`] once,
+//! `routes/*` handle each surface, `error` maps every failure to the client's format in one
+//! place, and `access_log` writes one line per request.
 
 mod access_log;
 mod auth;
@@ -24,6 +24,7 @@ use std::time::Duration;
 use axum::Router as HttpRouter;
 use axum::routing::{get, post};
 use junction_config::Config;
+use junction_hub::{HubError, Registry, UpstreamConfigError};
 use junction_llm::{DeploymentError, Router};
 use junction_store::{Store, StoreError};
 use tokio::net::TcpListener;
@@ -42,9 +43,36 @@ const DEFAULT_BODY_LIMIT_MB: f64 = 32.0;
 pub enum StartError {
     /// The config names something that cannot be served (exit code 2, like other config errors).
     #[error(transparent)]
-    Config(#[from] DeploymentError),
+    Config(#[from] InvalidConfig),
     #[error("database: {0}")]
     Store(#[from] StoreError),
+    /// The MCP registry could not start for a reason other than its config.
+    #[error("MCP gateway: {0}")]
+    Mcp(HubError),
+}
+
+/// A config that parses but cannot be served: a model deployment or an MCP server.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidConfig {
+    #[error(transparent)]
+    Deployment(#[from] DeploymentError),
+    #[error(transparent)]
+    McpServer(#[from] UpstreamConfigError),
+}
+
+impl From<DeploymentError> for StartError {
+    fn from(error: DeploymentError) -> Self {
+        StartError::Config(error.into())
+    }
+}
+
+impl From<HubError> for StartError {
+    fn from(error: HubError) -> Self {
+        match error {
+            HubError::Config(error) => StartError::Config(error.into()),
+            other => StartError::Mcp(other),
+        }
+    }
 }
 
 /// A ready-to-serve gateway.
@@ -53,14 +81,25 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Connects the store (running migrations) and builds the model router.
+    /// Builds the model router, starts connecting the MCP servers (in the background: start
+    /// does not wait for them) and connects the store (running migrations).
     pub async fn start(config: &Config, database_url: &str) -> Result<Gateway, StartError> {
         let metrics = Arc::new(Metrics::default());
         let observed = metrics.clone();
         let router = Router::from_config(config)?.with_observer(move |failure| {
             observed.upstream_error(&failure.model, &failure.upstream, failure.reason);
         });
-        let store = Store::connect(database_url).await?;
+        let mcp = Registry::start(
+            &config.mcp_servers,
+            junction_hub::naming::separator_from_env(),
+        )?;
+        let store = match Store::connect(database_url).await {
+            Ok(store) => store,
+            Err(error) => {
+                mcp.shutdown().await;
+                return Err(error.into());
+            }
+        };
         let settings = &config.general_settings;
         if settings.master_key.is_none() && !settings.allow_unauthenticated {
             tracing::warn!(
@@ -79,6 +118,7 @@ impl Gateway {
             * 1024.0) as usize;
         let state = Arc::new(AppState {
             router,
+            mcp,
             store,
             auth,
             metrics,
@@ -104,6 +144,10 @@ impl Gateway {
             .route("/key/update", post(routes::keys::update))
             .route("/key/delete", post(routes::keys::delete))
             .route("/key/list", get(routes::keys::list))
+            .route("/v1/mcp/server/health", get(routes::mcp_rest::health))
+            .route("/v1/mcp/tools", get(routes::mcp_rest::tools))
+            .route("/mcp-rest/tools/list", get(routes::mcp_rest::list))
+            .route("/mcp-rest/tools/call", post(routes::mcp_rest::call))
             .route_layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 access_log::middleware,
@@ -123,7 +167,10 @@ impl Gateway {
         drain: Duration,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
+        let mcp = self.state.mcp.clone();
         let result = per_core::serve(self.app(), listener, threads.max(1), shutdown, drain).await;
+        // After the drain: no request can still be using a session.
+        mcp.shutdown().await;
         store.close().await;
         result
     }

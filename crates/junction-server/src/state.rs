@@ -1,7 +1,9 @@
-//! What every handler shares: the model router, the store, the authenticator and the metrics.
+//! What every handler shares: the model router, the MCP registry, the store, the
+//! authenticator and the metrics.
 
 use std::sync::Arc;
 
+use junction_hub::Registry;
 use junction_llm::Router;
 use junction_store::Store;
 
@@ -10,6 +12,8 @@ use crate::metrics::Metrics;
 
 pub struct AppState {
     pub router: Router,
+    /// The `mcp_servers`: sessions, health, the tool catalog.
+    pub mcp: Arc<Registry>,
     pub store: Store,
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,

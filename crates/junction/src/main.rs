@@ -120,6 +120,13 @@ fn check(path: &std::path::Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let upstreams = match junction_hub::upstream_config::upstreams(&loaded.config.mcp_servers) {
+        Ok(upstreams) => upstreams,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     for warning in &loaded.warnings {
         println!("warning: {warning}");
     }
@@ -135,14 +142,15 @@ fn check(path: &std::path::Path) -> ExitCode {
         println!("  {name} -> {}", deployments.join(", "));
     }
     println!("mcp servers: {}", config.mcp_servers.len());
-    for (name, server) in &config.mcp_servers {
-        let target = server
-            .url
-            .clone()
-            .or_else(|| server.command.clone())
-            .or_else(|| server.spec_path.clone())
-            .unwrap_or_default();
-        println!("  {name} -> {target}");
+    for (name, upstream) in &upstreams {
+        match upstream {
+            junction_hub::upstream_config::Upstream::Mcp(client) => {
+                println!("  {name} -> {}", client.transport.target());
+            }
+            junction_hub::upstream_config::Upstream::Unsupported(reason) => {
+                println!("  {name} -> not served: {reason}");
+            }
+        }
     }
     println!(
         "master key: {}",

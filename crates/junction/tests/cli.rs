@@ -102,6 +102,7 @@ async fn check_summarises_a_valid_config_with_warnings() {
         "{stdout}"
     );
     assert!(stdout.contains("mcp servers: 1"), "{stdout}");
+    assert!(stdout.contains("time -> uvx mcp-server-time"), "{stdout}");
     assert!(
         stdout.contains("litellm_settings.drop_params: not supported"),
         "{stdout}"

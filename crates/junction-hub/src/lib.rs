@@ -1,0 +1,20 @@
+//! Junction's MCP gateway core: the configured MCP servers behind one catalog.
+//!
+//! * `registry`: one persistent [`junction_mcp::McpClient`] session per `mcp_servers` entry,
+//!   started in parallel at boot, with health and a cached tool catalog.
+//! * `naming`: LiteLLM's `<server>-<tool>` names, always valid MCP names, never colliding.
+//! * `filter`: `allowed_tools`, `disallowed_tools` and `allowed_params`, with LiteLLM's messages.
+//!
+//! The HTTP surface (`/mcp`, `/mcp-rest/*`, `/v1/mcp/*`) lives in `junction-server`; this crate
+//! knows nothing of HTTP or of who is calling.
+
+pub mod filter;
+pub mod naming;
+pub mod registry;
+pub mod server_id;
+pub mod upstream_config;
+
+pub use registry::{
+    Arguments, Catalog, HubError, Registry, RegistryOptions, ServerHealth, ServerInfo, ServerStatus,
+};
+pub use upstream_config::{Upstream, UpstreamConfigError};

@@ -1,0 +1,764 @@
+//! The configured MCP servers, each behind one persistent session, and one tool catalog.
+//!
+//! LiteLLM connects to every upstream anew for every listing and every call; a gateway in
+//! front of stdio servers and slow remotes cannot afford that. Here each `mcp_servers` entry
+//! gets one background task that owns its [`McpClient`]: it connects, lists the tools, and
+//! keeps both fresh. Requests never wait for that work:
+//!
+//! * **Boot does not wait.** [`Registry::start`] checks the config and spawns the tasks;
+//!   servers connect in parallel while the gateway already serves. A server that fails is
+//!   `unhealthy` with its error and is tried again with backoff (5 s doubling to 60 s).
+//! * **Listing never touches an upstream.** Tools are cached per server, re-listed when the
+//!   server sends `notifications/tools/list_changed`, on a TTL, and after recovering. Every
+//!   change publishes a new immutable [`Catalog`] (names resolved, filters applied), swapped
+//!   in atomically, so a request reads one consistent snapshot from start to end and a server
+//!   that is down costs nothing: it is simply absent until it is back.
+//! * **Health is observed, not probed per request.** Between listings each task pings its
+//!   server, so [`Registry::health`] answers from memory with the last result and its time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use junction_config::McpServerConfig;
+use junction_mcp::model::{CallToolResult, Tool};
+use junction_mcp::{McpClient, McpError, Notification, NotificationHandler};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::filter::{FilterError, ToolFilter};
+use crate::naming::{self, Exposed, NameError, NameTable};
+use crate::server_id::config_server_id;
+use crate::upstream_config::{self, Upstream, UpstreamConfigError};
+
+/// Arguments of a tool call, as MCP carries them.
+pub type Arguments = Map<String, Value>;
+
+/// Everything the registry can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// An `mcp_servers` entry that cannot work (checked at start).
+    #[error(transparent)]
+    Config(#[from] UpstreamConfigError),
+    /// [`Registry::start`] was called outside a Tokio runtime, where it cannot spawn.
+    #[error("the MCP registry must be started inside a Tokio runtime")]
+    NoRuntime,
+    /// No configured server has this name or id.
+    #[error("MCP server {0:?} not found")]
+    UnknownServer(String),
+    /// The called name is no tool of the catalog (or names several).
+    #[error(transparent)]
+    UnknownTool(#[from] NameError),
+    /// `allowed_tools`, `disallowed_tools` or `allowed_params` refuse the call.
+    #[error(transparent)]
+    Forbidden(#[from] FilterError),
+    /// The server has no session now (it never connected, or is not supported yet).
+    #[error("MCP server {server} is unavailable: {reason}")]
+    Unavailable { server: String, reason: String },
+    /// The server failed the call (connection, timeout, JSON-RPC error).
+    #[error(transparent)]
+    Upstream(#[from] McpError),
+}
+
+impl HubError {
+    /// Whether the upstream did not answer in time (a gateway timeout, not a failure).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, HubError::Upstream(McpError::Timeout { .. }))
+    }
+}
+
+/// Timings of the background work. The defaults suit production; tests shorten them.
+#[derive(Debug, Clone)]
+pub struct RegistryOptions {
+    /// Re-list a server's tools at least this often, even without `list_changed`.
+    pub tools_ttl: Duration,
+    /// Ping a healthy server this often, so health stays current.
+    pub health_interval: Duration,
+    /// First wait before trying a failed server again; doubles on each failure…
+    pub retry_min: Duration,
+    /// …up to this.
+    pub retry_max: Duration,
+}
+
+impl Default for RegistryOptions {
+    fn default() -> Self {
+        RegistryOptions {
+            tools_ttl: Duration::from_secs(300),
+            health_interval: Duration::from_secs(30),
+            retry_min: Duration::from_secs(5),
+            retry_max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Where a server stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerStatus {
+    /// Not answered yet since boot.
+    Connecting,
+    Healthy,
+    Unhealthy,
+}
+
+impl ServerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerStatus::Connecting => "connecting",
+            ServerStatus::Healthy => "healthy",
+            ServerStatus::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+/// One server's health, LiteLLM's `/v1/mcp/server/health` entry plus what Junction knows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerHealth {
+    pub server_id: String,
+    pub server_name: String,
+    pub status: ServerStatus,
+    /// Tools the gateway exposes from this server (after `allowed_tools`/`disallowed_tools`).
+    pub tools_count: usize,
+    /// Unix seconds of the last connect, listing or ping, whatever its outcome.
+    pub last_health_check: Option<u64>,
+    /// Why the server is unhealthy.
+    pub error: Option<String>,
+}
+
+/// What the configuration says about a server: fixed for the registry's life.
+#[derive(Debug, Clone)]
+pub struct ServerInfo {
+    /// The `mcp_servers` key.
+    pub name: String,
+    /// LiteLLM's stable id of a config server (what keys and teams store).
+    pub id: String,
+    /// What its tool names are prefixed with (`alias`, else the name).
+    pub prefix: String,
+    pub alias: Option<String>,
+    pub description: Option<String>,
+    /// The config's `mcp_info`, as written.
+    pub mcp_info: Map<String, Value>,
+}
+
+/// One immutable view of every tool the gateway offers. Cheap to hold (an `Arc`); a new one
+/// replaces it whenever any server's tools change.
+#[derive(Debug)]
+pub struct Catalog {
+    names: NameTable,
+    /// Healthy servers → their tools that pass the server's filter, in upstream order, with
+    /// the upstream (original) names.
+    servers: BTreeMap<String, ServerTools>,
+}
+
+#[derive(Debug, PartialEq)]
+struct ServerTools {
+    tools: Vec<Tool>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Catalog {
+    fn empty(separator: &str) -> Catalog {
+        Catalog {
+            names: NameTable::build(separator, &[]),
+            servers: BTreeMap::new(),
+        }
+    }
+
+    /// Exposed name ↔ (server, original name) for every tool.
+    pub fn names(&self) -> &NameTable {
+        &self.names
+    }
+
+    /// Every tool (of `servers` only, when given, named by `mcp_servers` key), with its
+    /// exposed name as `name`; everything else is the upstream's own.
+    pub fn tools(&self, servers: Option<&[String]>) -> Vec<(Exposed, Tool)> {
+        self.names
+            .entries()
+            .iter()
+            .filter(|e| servers.is_none_or(|wanted| wanted.contains(&e.server)))
+            .filter_map(|e| {
+                let mut tool = self.tool(&e.server, &e.original)?.clone();
+                tool.name = e.exposed.clone().into();
+                Some((e.clone(), tool))
+            })
+            .collect()
+    }
+
+    /// The tools of one server with their original names, or `None` when the server is not
+    /// in the catalog (unhealthy, or still connecting).
+    pub fn server_tools(&self, server: &str) -> Option<&[Tool]> {
+        self.servers.get(server).map(|s| s.tools.as_slice())
+    }
+
+    /// One tool by server and original name.
+    pub fn tool(&self, server: &str, original: &str) -> Option<&Tool> {
+        let tools = self.servers.get(server)?;
+        tools
+            .by_name
+            .get(original)
+            .and_then(|&i| tools.tools.get(i))
+    }
+
+    /// Whether the server's tools are in this catalog.
+    pub fn has_server(&self, server: &str) -> bool {
+        self.servers.contains_key(server)
+    }
+}
+
+/// The configured MCP servers. Create with [`Registry::start`]; share the `Arc`.
+pub struct Registry {
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field(
+                "servers",
+                &self
+                    .shared
+                    .servers
+                    .iter()
+                    .map(|s| &s.info.name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the registry and its tasks share.
+struct Shared {
+    separator: String,
+    servers: Vec<Arc<Server>>,
+    catalog: watch::Sender<Arc<Catalog>>,
+    /// Serializes catalog rebuilds, so the last one published saw the latest states.
+    publishing: Mutex<()>,
+}
+
+struct Server {
+    info: ServerInfo,
+    filter: ToolFilter,
+    upstream: Upstream,
+    state: Mutex<ServerState>,
+    /// Wakes the server's task to re-list its tools now (list_changed, a failed call).
+    /// An `Arc` of its own: the client's notification handler holds it, and must not hold
+    /// the server (which holds the client).
+    refresh: Arc<Notify>,
+}
+
+struct ServerState {
+    status: ServerStatus,
+    error: Option<String>,
+    last_check: Option<u64>,
+    client: Option<McpClient>,
+    /// The last listing, unfiltered; `None` until the first one succeeds.
+    tools: Option<Vec<Tool>>,
+}
+
+/// Locks a std mutex. A poisoned lock only means a panic elsewhere mid-update of plain data
+/// that is always left whole (fields are assigned, never half-built), so keep using it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Registry {
+    /// Checks every entry, then starts connecting all of them in the background and returns
+    /// at once. Only configuration errors fail; unreachable servers show in [`Registry::health`].
+    pub fn start(
+        servers: &BTreeMap<String, McpServerConfig>,
+        separator: impl Into<String>,
+    ) -> Result<Arc<Registry>, HubError> {
+        Self::start_with(servers, separator, RegistryOptions::default())
+    }
+
+    /// [`Registry::start`] with explicit timings.
+    pub fn start_with(
+        servers: &BTreeMap<String, McpServerConfig>,
+        separator: impl Into<String>,
+        options: RegistryOptions,
+    ) -> Result<Arc<Registry>, HubError> {
+        let separator = separator.into();
+        let upstreams = upstream_config::upstreams(servers)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| HubError::NoRuntime)?;
+        let mut list = Vec::with_capacity(servers.len());
+        for ((name, config), (_, upstream)) in servers.iter().zip(upstreams) {
+            let unsupported = match &upstream {
+                Upstream::Unsupported(reason) => Some(reason.clone()),
+                Upstream::Mcp(_) => None,
+            };
+            let info = ServerInfo {
+                name: name.clone(),
+                id: config_server_id(
+                    name,
+                    config.url.as_deref(),
+                    // As configured: the id must match LiteLLM's hash of the same entry.
+                    config.transport.as_deref(),
+                    config.auth_type.as_deref(),
+                    config.alias.as_deref(),
+                ),
+                prefix: naming::server_prefix(name, config.alias.as_deref()),
+                alias: config.alias.clone(),
+                description: config.description.clone().or_else(|| {
+                    config
+                        .mcp_info
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                }),
+                mcp_info: config.mcp_info.clone(),
+            };
+            list.push(Arc::new(Server {
+                info,
+                filter: ToolFilter::from_config(config),
+                upstream,
+                state: Mutex::new(ServerState {
+                    status: if unsupported.is_some() {
+                        ServerStatus::Unhealthy
+                    } else {
+                        ServerStatus::Connecting
+                    },
+                    error: unsupported,
+                    last_check: None,
+                    client: None,
+                    tools: None,
+                }),
+                refresh: Arc::new(Notify::new()),
+            }));
+        }
+        let (catalog, _) = watch::channel(Arc::new(Catalog::empty(&separator)));
+        let shared = Arc::new(Shared {
+            separator,
+            servers: list,
+            catalog,
+            publishing: Mutex::new(()),
+        });
+        let (shutdown, _) = watch::channel(false);
+        let tasks = shared
+            .servers
+            .iter()
+            .filter(|s| matches!(s.upstream, Upstream::Mcp(_)))
+            .map(|server| {
+                runtime.spawn(run_server(
+                    Arc::clone(&shared),
+                    Arc::clone(server),
+                    options.clone(),
+                    shutdown.subscribe(),
+                ))
+            })
+            .collect();
+        Ok(Arc::new(Registry {
+            shared,
+            shutdown,
+            tasks: Mutex::new(tasks),
+        }))
+    }
+
+    /// The separator between prefix and tool name in exposed names.
+    pub fn separator(&self) -> &str {
+        &self.shared.separator
+    }
+
+    /// The current catalog. Hold it for the whole request: it never changes underneath.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.shared.catalog.borrow())
+    }
+
+    /// A receiver that sees every new catalog (for `notifications/tools/list_changed`).
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Catalog>> {
+        self.shared.catalog.subscribe()
+    }
+
+    /// Every configured server, in name order.
+    pub fn servers(&self) -> impl Iterator<Item = &ServerInfo> {
+        self.shared.servers.iter().map(|s| &s.info)
+    }
+
+    /// A server by `mcp_servers` key or by its id.
+    pub fn find_server(&self, name_or_id: &str) -> Option<&ServerInfo> {
+        self.find(name_or_id).map(|s| &s.info)
+    }
+
+    fn find(&self, name_or_id: &str) -> Option<&Arc<Server>> {
+        let servers = &self.shared.servers;
+        servers
+            .iter()
+            .find(|s| s.info.name == name_or_id)
+            .or_else(|| servers.iter().find(|s| s.info.id == name_or_id))
+    }
+
+    /// The health of every server, in name order.
+    pub fn health(&self) -> Vec<ServerHealth> {
+        let catalog = self.catalog();
+        self.shared
+            .servers
+            .iter()
+            .map(|server| server.health(&catalog))
+            .collect()
+    }
+
+    /// Why a server's tools are not in the catalog (its error, or that it is connecting).
+    pub fn unavailable_reason(&self, name_or_id: &str) -> Option<String> {
+        let server = self.find(name_or_id)?;
+        let state = lock(&server.state);
+        Some(state.error.clone().unwrap_or_else(|| match state.status {
+            ServerStatus::Connecting => "still connecting".to_owned(),
+            _ => "no tools listed yet".to_owned(),
+        }))
+    }
+
+    /// Calls a tool by the name a client sees (prefixed, or bare when unambiguous): resolves
+    /// it in the current catalog, applies the server's filters, and calls the server with the
+    /// tool's original name. A tool failure is an `Ok` result with `isError: true`.
+    pub async fn call_tool(
+        &self,
+        called_name: &str,
+        arguments: Option<Arguments>,
+    ) -> Result<CallToolResult, HubError> {
+        let catalog = self.catalog();
+        let exposed = match catalog.names().resolve(called_name) {
+            Ok(exposed) => exposed.clone(),
+            Err(error) => {
+                // A tool of a server that is down is absent from the catalog; say so rather
+                // than call it unknown.
+                let prefixed = self.shared.servers.iter().find(|s| {
+                    !catalog.has_server(&s.info.name)
+                        && called_name
+                            .strip_prefix(s.info.prefix.as_str())
+                            .is_some_and(|rest| rest.starts_with(self.shared.separator.as_str()))
+                });
+                return Err(match prefixed {
+                    Some(server) => HubError::Unavailable {
+                        server: server.info.name.clone(),
+                        reason: self
+                            .unavailable_reason(&server.info.name)
+                            .unwrap_or_default(),
+                    },
+                    None => HubError::UnknownTool(error),
+                });
+            }
+        };
+        let server = self
+            .find(&exposed.server)
+            .ok_or_else(|| HubError::UnknownServer(exposed.server.clone()))?;
+        self.call_on(server, called_name, &exposed.original, arguments)
+            .await
+    }
+
+    /// Calls a tool of one server (by `mcp_servers` key or id) by its original name, as the
+    /// REST API does. The server's filters apply as for [`Registry::call_tool`].
+    pub async fn call_tool_on(
+        &self,
+        server: &str,
+        original_name: &str,
+        arguments: Option<Arguments>,
+    ) -> Result<CallToolResult, HubError> {
+        let server = self
+            .find(server)
+            .ok_or_else(|| HubError::UnknownServer(server.to_owned()))?;
+        self.call_on(server, original_name, original_name, arguments)
+            .await
+    }
+
+    async fn call_on(
+        &self,
+        server: &Server,
+        called_name: &str,
+        original: &str,
+        arguments: Option<Arguments>,
+    ) -> Result<CallToolResult, HubError> {
+        server.filter.check_call(
+            &server.info.name,
+            called_name,
+            original,
+            &server.info.prefix,
+            &self.shared.separator,
+            arguments.as_ref(),
+        )?;
+        let client = lock(&server.state).client.clone();
+        let Some(client) = client else {
+            return Err(HubError::Unavailable {
+                server: server.info.name.clone(),
+                reason: self
+                    .unavailable_reason(&server.info.name)
+                    .unwrap_or_default(),
+            });
+        };
+        match client.call_tool(original, arguments).await {
+            Ok(result) => Ok(result),
+            Err(error) => {
+                if matches!(
+                    error,
+                    McpError::Connect { .. } | McpError::Disconnected { .. }
+                ) {
+                    // The server may be gone: let its task check now rather than at the
+                    // next ping, so health and the catalog catch up.
+                    server.refresh.notify_one();
+                }
+                Err(HubError::Upstream(error))
+            }
+        }
+    }
+
+    /// Stops the background work and closes every session (stdio servers are stopped).
+    /// Calls afterwards fail.
+    pub async fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+        let tasks = std::mem::take(&mut *lock(&self.tasks));
+        for result in futures_util::future::join_all(tasks).await {
+            if let Err(error) = result
+                && error.is_panic()
+            {
+                tracing::error!(%error, "an MCP server task panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Registry {
+    /// Without [`Registry::shutdown`], the tasks still stop and close their sessions, just
+    /// without anyone waiting for them.
+    fn drop(&mut self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+impl Server {
+    fn health(&self, catalog: &Catalog) -> ServerHealth {
+        let state = lock(&self.state);
+        ServerHealth {
+            server_id: self.info.id.clone(),
+            server_name: self.info.name.clone(),
+            status: state.status,
+            tools_count: catalog
+                .server_tools(&self.info.name)
+                .map_or(0, <[Tool]>::len),
+            last_health_check: state.last_check,
+            error: state.error.clone(),
+        }
+    }
+
+    /// The tools of the last listing that the server's filter lets through.
+    fn exposed_tools(&self, separator: &str) -> Option<Vec<Tool>> {
+        let state = lock(&self.state);
+        if state.status != ServerStatus::Healthy {
+            return None;
+        }
+        let tools = state.tools.as_ref()?;
+        Some(
+            tools
+                .iter()
+                .filter(|t| self.filter.allows(&t.name, &self.info.prefix, separator))
+                .cloned()
+                .collect(),
+        )
+    }
+}
+
+impl Shared {
+    /// Rebuilds the catalog from every server's current state and publishes it if it differs.
+    fn publish(&self) {
+        let _one_at_a_time = lock(&self.publishing);
+        let mut servers = BTreeMap::new();
+        let mut entries = Vec::new();
+        for server in &self.servers {
+            let Some(tools) = server.exposed_tools(&self.separator) else {
+                continue;
+            };
+            let mut by_name = HashMap::with_capacity(tools.len());
+            for (i, tool) in tools.iter().enumerate() {
+                // A server listing one name twice is broken; the first definition wins.
+                if by_name.contains_key(tool.name.as_ref()) {
+                    continue;
+                }
+                by_name.insert(tool.name.to_string(), i);
+                entries.push((
+                    server.info.name.clone(),
+                    server.info.prefix.clone(),
+                    tool.name.to_string(),
+                ));
+            }
+            servers.insert(server.info.name.clone(), ServerTools { tools, by_name });
+        }
+        self.catalog.send_if_modified(|current| {
+            if current.servers == servers {
+                return false;
+            }
+            *current = Arc::new(Catalog {
+                names: NameTable::build(&self.separator, &entries),
+                servers,
+            });
+            true
+        });
+    }
+}
+
+/// Forwards `tools/list_changed` to the server's task.
+struct RefreshOnChange(Arc<Notify>);
+
+impl NotificationHandler for RefreshOnChange {
+    fn on_notification(&self, _server: &str, notification: Notification) {
+        if notification == Notification::ToolsListChanged {
+            self.0.notify_one();
+        }
+    }
+}
+
+/// One server's life: connect, list, keep fresh, retry with backoff, close at shutdown.
+async fn run_server(
+    shared: Arc<Shared>,
+    server: Arc<Server>,
+    options: RegistryOptions,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let Upstream::Mcp(config) = &server.upstream else {
+        return;
+    };
+    let name = server.info.name.as_str();
+    let mut failures: u32 = 0;
+    let mut list_due = true;
+    let mut next_list = Instant::now();
+    loop {
+        let check = check_server(&server, config, list_due);
+        let outcome = tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|stop| *stop) => break,
+            outcome = check => outcome,
+        };
+        let error = outcome.as_ref().err().map(ToString::to_string);
+        let listed = outcome.ok().flatten();
+        let listed_count = listed.as_ref().map(Vec::len);
+        let status = if error.is_none() {
+            ServerStatus::Healthy
+        } else {
+            ServerStatus::Unhealthy
+        };
+        let was = {
+            let mut state = lock(&server.state);
+            let was = state.status;
+            state.last_check = Some(unix_now());
+            state.status = status;
+            state.error.clone_from(&error);
+            if let Some(tools) = listed {
+                state.tools = Some(tools);
+            }
+            was
+        };
+        match &error {
+            None => {
+                if was != ServerStatus::Healthy {
+                    tracing::info!(server = name, "MCP server is healthy");
+                }
+                if let Some(count) = listed_count {
+                    tracing::debug!(server = name, tools = count, "listed MCP tools");
+                    list_due = false;
+                    next_list = Instant::now() + options.tools_ttl;
+                }
+                failures = 0;
+            }
+            Some(error) => {
+                if was == ServerStatus::Unhealthy {
+                    tracing::debug!(server = name, %error, "MCP server still unavailable");
+                } else {
+                    tracing::warn!(server = name, %error, "MCP server is unhealthy");
+                }
+                failures = failures.saturating_add(1);
+                // Whatever it had may have changed while it was away.
+                list_due = true;
+            }
+        }
+        // A ping that changes nothing leaves the catalog alone.
+        if listed_count.is_some() || was != status {
+            shared.publish();
+        }
+
+        let wait = if failures == 0 {
+            options
+                .health_interval
+                .min(next_list.saturating_duration_since(Instant::now()))
+        } else {
+            backoff(&options, failures)
+        };
+        tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|stop| *stop) => break,
+            () = server.refresh.notified() => list_due = true,
+            () = tokio::time::sleep(wait) => {
+                if Instant::now() >= next_list {
+                    list_due = true;
+                }
+            }
+        }
+    }
+    let client = lock(&server.state).client.take();
+    if let Some(client) = client {
+        client.close().await;
+    }
+}
+
+/// One round of work: connect if there is no session, then list the tools (when due) or
+/// ping. `Ok(Some(tools))` after a listing, `Ok(None)` after a ping.
+async fn check_server(
+    server: &Server,
+    config: &junction_mcp::ClientConfig,
+    list: bool,
+) -> Result<Option<Vec<Tool>>, McpError> {
+    let existing = lock(&server.state).client.clone();
+    let (client, fresh) = match existing {
+        Some(client) => (client, false),
+        None => {
+            let handler: Arc<dyn NotificationHandler> =
+                Arc::new(RefreshOnChange(Arc::clone(&server.refresh)));
+            let client = McpClient::connect_with_handler(config.clone(), handler).await?;
+            lock(&server.state).client = Some(client.clone());
+            (client, true)
+        }
+    };
+    if list || fresh {
+        client.list_tools().await.map(Some)
+    } else {
+        client.ping().await.map(|()| None)
+    }
+}
+
+/// `retry_min`, doubled per consecutive failure, capped at `retry_max`.
+fn backoff(options: &RegistryOptions, failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    options
+        .retry_min
+        .saturating_mul(1 << doublings)
+        .min(options.retry_max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap() {
+        let options = RegistryOptions::default();
+        let waits: Vec<u64> = (1..=6).map(|n| backoff(&options, n).as_secs()).collect();
+        assert_eq!(waits, [5, 10, 20, 40, 60, 60]);
+        assert_eq!(backoff(&options, u32::MAX), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn statuses_serialize_as_litellm_words() {
+        assert_eq!(
+            serde_json::to_value(ServerStatus::Unhealthy).ok(),
+            Some(Value::String("unhealthy".into()))
+        );
+        assert_eq!(ServerStatus::Connecting.as_str(), "connecting");
+    }
+}

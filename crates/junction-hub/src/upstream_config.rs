@@ -1,0 +1,385 @@
+//! One `mcp_servers` entry of `config.yaml` → how to reach that server ([`ClientConfig`]).
+//!
+//! This is where LiteLLM's loose keys get checked, once, at boot: a config that cannot work
+//! (a stdio server without a `command`, an `auth_type` nobody knows, a negative `timeout`)
+//! stops the gateway with an error naming the YAML path, like every other config error,
+//! instead of surfacing later as a server that is mysteriously unhealthy.
+//!
+//! Some entries are valid LiteLLM but need features Junction does not have yet (OpenAPI
+//! servers from `spec_path`, OAuth2 and AWS auth types). Refusing them would stop configs
+//! that run under LiteLLM from starting at all, so they become [`Upstream::Unsupported`]:
+//! the server is listed, permanently unhealthy, with the reason as its error.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use junction_config::McpServerConfig;
+use junction_mcp::{Auth, ClientConfig, TransportConfig};
+use serde_json::Value;
+
+/// A config entry that cannot work, with the YAML path of the key at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct UpstreamConfigError {
+    /// `mcp_servers.<name>.<key>`.
+    pub path: String,
+    pub message: String,
+}
+
+/// What an `mcp_servers` entry turns into.
+#[derive(Debug, Clone)]
+pub enum Upstream {
+    /// An MCP server to connect to (boxed: a config is large, a reason is small).
+    Mcp(Box<ClientConfig>),
+    /// Valid for LiteLLM, not served by Junction yet; the text says why.
+    Unsupported(String),
+}
+
+/// LiteLLM `auth_type`s that need more than a static header; they come with later work.
+const LATER_AUTH_TYPES: &[&str] = &[
+    "oauth2",
+    "aws_sigv4",
+    "oauth2_token_exchange",
+    "oauth2_id_jag",
+    "true_passthrough",
+    "oauth_delegate",
+];
+
+/// Checks one entry and builds its client configuration.
+pub fn upstream(name: &str, server: &McpServerConfig) -> Result<Upstream, UpstreamConfigError> {
+    let err = |key: &str, message: String| UpstreamConfigError {
+        path: format!("mcp_servers.{name}.{key}"),
+        message,
+    };
+    let transport_name = server
+        .transport
+        .as_deref()
+        .map(|t| t.trim().to_ascii_lowercase());
+    if let Some(t) = transport_name.as_deref()
+        && !matches!(t, "http" | "sse" | "stdio")
+    {
+        return Err(err(
+            "transport",
+            format!("unknown transport {t:?}; expected http, sse or stdio"),
+        ));
+    }
+    let url = server
+        .url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
+    let command = server
+        .command
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+
+    // LiteLLM reads `transport` first and defaults it to `http`, so a `url` wins over a
+    // `command` unless the entry says `stdio`; an entry with only a `command` is stdio.
+    let stdio = match transport_name.as_deref() {
+        Some("stdio") => true,
+        Some(_) => false,
+        None => url.is_none() && command.is_some(),
+    };
+    let transport = if stdio {
+        let Some(command) = command else {
+            return Err(err(
+                "command",
+                "required for a stdio server (transport: stdio)".into(),
+            ));
+        };
+        TransportConfig::Stdio {
+            command: command.to_owned(),
+            args: server.args.clone(),
+            env: server.env.clone(),
+            cwd: None,
+        }
+    } else {
+        let Some(url) = url else {
+            if server.spec_path.is_some() {
+                return Ok(Upstream::Unsupported(
+                    "OpenAPI-backed MCP servers (spec_path) are not supported yet".into(),
+                ));
+            }
+            let message = match transport_name.as_deref() {
+                Some(t) => format!("required for transport {t}"),
+                None => "every MCP server needs a url (http, sse) or a command (stdio)".into(),
+            };
+            return Err(err("url", message));
+        };
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(err(
+                "url",
+                format!("{url:?} is not an http:// or https:// URL"),
+            ));
+        }
+        if command.is_some() {
+            tracing::warn!(
+                server = name,
+                "mcp_servers.{name}: both url and command are set; using the url (set transport: stdio to run the command)"
+            );
+        }
+        let url = url.to_owned();
+        match transport_name.as_deref() {
+            Some("sse") => TransportConfig::Sse { url },
+            _ => TransportConfig::StreamableHttp { url },
+        }
+    };
+
+    let auth_type = server
+        .auth_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let auth = match auth_type {
+        None | Some("none") => Auth::None,
+        Some(t) if LATER_AUTH_TYPES.contains(&t) => {
+            return Ok(Upstream::Unsupported(format!(
+                "auth_type {t} is not supported yet"
+            )));
+        }
+        Some(t) => match auth_value(server.auth_value.as_ref()) {
+            Err(message) => return Err(err("auth_value", message)),
+            // A dict is sent as headers verbatim, as LiteLLM does.
+            Ok(AuthValue::Headers(headers)) => Auth::Headers(headers),
+            Ok(AuthValue::Text(value)) => match Auth::from_litellm(t, &value) {
+                Some(auth) => auth,
+                None => {
+                    return Err(err(
+                        "auth_type",
+                        format!(
+                            "unknown auth_type {t:?}; expected none, api_key, bearer_token, basic, authorization or token"
+                        ),
+                    ));
+                }
+            },
+            Ok(AuthValue::Missing) => {
+                if Auth::from_litellm(t, "").is_none() {
+                    return Err(err(
+                        "auth_type",
+                        format!(
+                            "unknown auth_type {t:?}; expected none, api_key, bearer_token, basic, authorization or token"
+                        ),
+                    ));
+                }
+                // LiteLLM then expects the credential from each caller's headers, which
+                // comes with per-request headers; until then the server is reached without.
+                tracing::warn!(
+                    server = name,
+                    "mcp_servers.{name}: auth_type {t} without auth_value; connecting without credentials"
+                );
+                Auth::None
+            }
+        },
+    };
+
+    let mut config = ClientConfig::new(name, transport).with_auth(auth);
+    config.headers = server.static_headers.clone();
+    if let Some(seconds) = server.timeout {
+        if !(seconds.is_finite() && seconds > 0.0) {
+            return Err(err(
+                "timeout",
+                format!("must be a positive number of seconds, found {seconds}"),
+            ));
+        }
+        config = config.with_call_timeout(Duration::from_secs_f64(seconds));
+    }
+    Ok(Upstream::Mcp(Box::new(config)))
+}
+
+/// Every entry, in name order; the first bad one is the error.
+pub fn upstreams(
+    servers: &BTreeMap<String, McpServerConfig>,
+) -> Result<BTreeMap<String, Upstream>, UpstreamConfigError> {
+    servers
+        .iter()
+        .map(|(name, server)| Ok((name.clone(), upstream(name, server)?)))
+        .collect()
+}
+
+enum AuthValue {
+    Missing,
+    Text(String),
+    Headers(BTreeMap<String, String>),
+}
+
+/// `auth_value` is a string for LiteLLM; YAML may make a number of a numeric token, and a
+/// mapping means headers.
+fn auth_value(value: Option<&Value>) -> Result<AuthValue, String> {
+    Ok(match value {
+        None | Some(Value::Null) => AuthValue::Missing,
+        Some(Value::String(s)) if s.is_empty() => AuthValue::Missing,
+        Some(Value::String(s)) => AuthValue::Text(s.clone()),
+        Some(Value::Number(n)) => AuthValue::Text(n.to_string()),
+        Some(Value::Object(map)) => {
+            let mut headers = BTreeMap::new();
+            for (name, value) in map {
+                let value = match value {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => return Err(format!("header {name} must have a string value")),
+                };
+                headers.insert(name.clone(), value);
+            }
+            AuthValue::Headers(headers)
+        }
+        Some(other) => {
+            return Err(format!(
+                "expected a string (or a mapping of headers), found {other}"
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(yaml_like: impl FnOnce(&mut McpServerConfig)) -> McpServerConfig {
+        let mut s = McpServerConfig::default();
+        yaml_like(&mut s);
+        s
+    }
+
+    fn mcp(result: Result<Upstream, UpstreamConfigError>) -> ClientConfig {
+        match result {
+            Ok(Upstream::Mcp(config)) => *config,
+            other => panic!("expected an MCP upstream, got {other:?}"),
+        }
+    }
+
+    fn error(result: Result<Upstream, UpstreamConfigError>) -> String {
+        match result {
+            Err(e) => e.to_string(),
+            Ok(other) => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn transports_follow_litellm_defaults() {
+        let http = mcp(upstream(
+            "a",
+            &server(|s| s.url = Some("http://h/mcp".into())),
+        ));
+        assert!(
+            matches!(http.transport, TransportConfig::StreamableHttp { ref url } if url == "http://h/mcp")
+        );
+        let sse = mcp(upstream(
+            "a",
+            &server(|s| {
+                s.url = Some("https://h/sse".into());
+                s.transport = Some("sse".into());
+            }),
+        ));
+        assert!(matches!(sse.transport, TransportConfig::Sse { .. }));
+        let stdio = mcp(upstream(
+            "a",
+            &server(|s| {
+                s.command = Some("npx".into());
+                s.args = vec!["x".into()];
+            }),
+        ));
+        assert!(
+            matches!(stdio.transport, TransportConfig::Stdio { ref command, ref args, .. } if command == "npx" && args == &["x"])
+        );
+        let explicit = mcp(upstream(
+            "a",
+            &server(|s| {
+                s.command = Some("uvx".into());
+                s.url = Some("http://ignored".into());
+                s.transport = Some("stdio".into());
+            }),
+        ));
+        assert!(matches!(explicit.transport, TransportConfig::Stdio { .. }));
+    }
+
+    #[test]
+    fn errors_name_the_yaml_path() {
+        assert_eq!(
+            error(upstream(
+                "gh",
+                &server(|s| s.transport = Some("stdio".into()))
+            )),
+            "mcp_servers.gh.command: required for a stdio server (transport: stdio)"
+        );
+        assert_eq!(
+            error(upstream("gh", &server(|_| {}))),
+            "mcp_servers.gh.url: every MCP server needs a url (http, sse) or a command (stdio)"
+        );
+        assert!(
+            error(upstream(
+                "gh",
+                &server(|s| {
+                    s.url = Some("http://h".into());
+                    s.transport = Some("websocket".into());
+                })
+            ))
+            .starts_with("mcp_servers.gh.transport: unknown transport")
+        );
+        assert!(
+            error(upstream(
+                "gh",
+                &server(|s| {
+                    s.url = Some("http://h".into());
+                    s.auth_type = Some("magic".into());
+                    s.auth_value = Some(Value::String("x".into()));
+                })
+            ))
+            .starts_with("mcp_servers.gh.auth_type: unknown auth_type \"magic\"")
+        );
+        assert!(
+            error(upstream(
+                "gh",
+                &server(|s| {
+                    s.url = Some("http://h".into());
+                    s.timeout = Some(-1.0);
+                })
+            ))
+            .starts_with("mcp_servers.gh.timeout:")
+        );
+        assert!(
+            error(upstream("gh", &server(|s| s.url = Some("ftp://h".into()))))
+                .starts_with("mcp_servers.gh.url:")
+        );
+    }
+
+    #[test]
+    fn auth_headers_and_timeout_are_carried() {
+        let config = mcp(upstream(
+            "a",
+            &server(|s| {
+                s.url = Some("http://h".into());
+                s.auth_type = Some("bearer_token".into());
+                s.auth_value = Some(Value::String("tok".into()));
+                s.static_headers.insert("X-Team".into(), "blue".into());
+                s.timeout = Some(2.5);
+            }),
+        ));
+        assert!(matches!(config.auth, Auth::BearerToken(ref t) if t == "tok"));
+        assert_eq!(
+            config.headers.get("X-Team").map(String::as_str),
+            Some("blue")
+        );
+        assert_eq!(config.call_timeout, Duration::from_millis(2500));
+        assert_eq!(config.name, "a");
+    }
+
+    #[test]
+    fn later_features_are_unsupported_not_fatal() {
+        assert!(matches!(
+            upstream("o", &server(|s| s.spec_path = Some("spec.json".into()))),
+            Ok(Upstream::Unsupported(_))
+        ));
+        assert!(matches!(
+            upstream(
+                "o",
+                &server(|s| {
+                    s.url = Some("http://h".into());
+                    s.auth_type = Some("oauth2".into());
+                })
+            ),
+            Ok(Upstream::Unsupported(_))
+        ));
+    }
+}

@@ -1,0 +1,457 @@
+//! The registry against real MCP servers: server-everything over stdio and streamable HTTP,
+//! and the Python `mcp-server-time` over stdio, configured through `config.yaml` text as a
+//! user would write it.
+//!
+//! What matters here is what the gateway promises: one catalog of prefixed names over every
+//! transport, calls routed by exposed or bare name, filters applied, a broken or slow server
+//! never holding up boot or the others, and a server that comes up late joining on its own.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{EverythingHttp, free_port, init_logs, url_on, wait_until};
+use junction_config::McpServerConfig;
+use junction_hub::naming::NameError;
+use junction_hub::server_id::config_server_id;
+use junction_hub::{HubError, Registry, RegistryOptions, ServerStatus};
+use junction_mcp::model::CallToolResult;
+use serde_json::{Map, Value, json};
+use tokio::time::Instant;
+
+/// Short waits, so retries happen within a test's patience.
+fn fast() -> RegistryOptions {
+    RegistryOptions {
+        retry_min: Duration::from_millis(100),
+        retry_max: Duration::from_millis(500),
+        ..RegistryOptions::default()
+    }
+}
+
+fn servers(yaml: &str) -> BTreeMap<String, McpServerConfig> {
+    junction_config::parse(yaml, &|_| None)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config
+        .mcp_servers
+}
+
+fn start(yaml: &str) -> Arc<Registry> {
+    Registry::start_with(&servers(yaml), "-", fast()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn args(value: Value) -> Option<Map<String, Value>> {
+    match value {
+        Value::Object(map) => Some(map),
+        other => panic!("arguments must be an object, not {other}"),
+    }
+}
+
+fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .find_map(|block| block.as_text().map(|t| t.text.clone()))
+        .unwrap_or_else(|| panic!("no text in {result:?}"))
+}
+
+fn status(registry: &Registry, server: &str) -> ServerStatus {
+    registry
+        .health()
+        .into_iter()
+        .find(|h| h.server_name == server)
+        .unwrap_or_else(|| panic!("no server {server}"))
+        .status
+}
+
+async fn wait_healthy(registry: &Registry, servers: &[&str]) {
+    wait_until("the servers are healthy", Duration::from_secs(60), || {
+        servers
+            .iter()
+            .all(|s| status(registry, s) == ServerStatus::Healthy)
+    })
+    .await;
+}
+
+fn stdio_everything(name: &str) -> String {
+    format!(
+        "  {name}:\n    command: {}\n    args: [\"stdio\"]\n",
+        common::everything()
+    )
+}
+
+fn stdio_time(name: &str) -> String {
+    format!("  {name}:\n    command: {}\n", common::time_server())
+}
+
+#[tokio::test]
+async fn one_catalog_over_stdio_http_and_python_servers() {
+    init_logs();
+    let web = EverythingHttp::start().await;
+    let yaml = format!(
+        "mcp_servers:\n{}  web:\n    url: {}\n{}",
+        stdio_everything("everything"),
+        web.url(),
+        stdio_time("time"),
+    );
+    let registry = start(&yaml);
+    wait_healthy(&registry, &["everything", "web", "time"]).await;
+
+    let catalog = registry.catalog();
+    let names: Vec<&str> = catalog
+        .names()
+        .entries()
+        .iter()
+        .map(|e| e.exposed.as_str())
+        .collect();
+    for expected in [
+        "everything-echo",
+        "everything-get-sum",
+        "web-echo",
+        "time-get_current_time",
+        "time-convert_time",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+
+    // Only the name changes: schemas, annotations and descriptions are the upstream's own.
+    let (exposed, tool) = catalog
+        .tools(Some(&["everything".to_owned()]))
+        .into_iter()
+        .find(|(e, _)| e.original == "get-structured-content")
+        .expect("get-structured-content is listed");
+    assert_eq!(exposed.exposed, "everything-get-structured-content");
+    assert_eq!(tool.name, "everything-get-structured-content");
+    let upstream = catalog
+        .tool("everything", "get-structured-content")
+        .unwrap();
+    assert_eq!(upstream.name, "get-structured-content");
+    assert!(tool.output_schema.is_some());
+    assert_eq!(tool.output_schema, upstream.output_schema);
+    assert_eq!(tool.input_schema, upstream.input_schema);
+    assert_eq!(tool.annotations, upstream.annotations);
+    assert_eq!(tool.description, upstream.description);
+    assert!(
+        catalog
+            .tools(Some(&["time".to_owned()]))
+            .iter()
+            .all(|(e, _)| e.server == "time")
+    );
+
+    // By exposed name, over each transport.
+    let echoed = registry
+        .call_tool("everything-echo", args(json!({"message": "stdio"})))
+        .await
+        .unwrap();
+    assert_eq!(text(&echoed), "Echo: stdio");
+    let echoed = registry
+        .call_tool("web-echo", args(json!({"message": "http"})))
+        .await
+        .unwrap();
+    assert_eq!(text(&echoed), "Echo: http");
+    // A bare name one server has is enough…
+    let now = registry
+        .call_tool("get_current_time", args(json!({"timezone": "UTC"})))
+        .await
+        .unwrap();
+    assert_ne!(now.is_error, Some(true), "{now:?}");
+    assert!(text(&now).contains("UTC"), "{}", text(&now));
+    // …one that two servers have is refused with both candidates, never guessed.
+    match registry
+        .call_tool("echo", args(json!({"message": "?"})))
+        .await
+    {
+        Err(HubError::UnknownTool(NameError::Ambiguous { candidates, .. })) => {
+            assert_eq!(candidates, ["everything-echo", "web-echo"]);
+        }
+        other => panic!("expected an ambiguity, got {other:?}"),
+    }
+    assert!(matches!(
+        registry.call_tool("no-such-tool", None).await,
+        Err(HubError::UnknownTool(NameError::Unknown(_)))
+    ));
+
+    // The REST form: a server (by name or LiteLLM's id) and the upstream name.
+    let sum = registry
+        .call_tool_on("web", "get-sum", args(json!({"a": 2, "b": 3})))
+        .await
+        .unwrap();
+    assert!(text(&sum).contains('5'), "{}", text(&sum));
+    let time_id = config_server_id("time", None, None, None, None);
+    assert_eq!(registry.find_server(&time_id).unwrap().name, "time");
+    let by_id = registry
+        .call_tool_on(
+            &time_id,
+            "get_current_time",
+            args(json!({"timezone": "UTC"})),
+        )
+        .await
+        .unwrap();
+    assert_ne!(by_id.is_error, Some(true));
+    assert!(matches!(
+        registry.call_tool_on("nowhere", "echo", None).await,
+        Err(HubError::UnknownServer(_))
+    ));
+    // A tool that fails answers with a result for the model, not an error.
+    let failed = registry
+        .call_tool(
+            "time-get_current_time",
+            args(json!({"timezone": "Not/A_Zone"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed.is_error, Some(true), "{failed:?}");
+
+    let health = registry.health();
+    assert_eq!(
+        health
+            .iter()
+            .map(|h| h.server_name.as_str())
+            .collect::<Vec<_>>(),
+        ["everything", "time", "web"]
+    );
+    for h in &health {
+        assert_eq!(h.status, ServerStatus::Healthy);
+        assert_eq!(h.error, None);
+        assert!(h.last_health_check.is_some());
+        assert_eq!(
+            h.tools_count,
+            catalog.server_tools(&h.server_name).unwrap().len()
+        );
+    }
+    assert_eq!(health[1].tools_count, 2);
+    assert_eq!(health[1].server_id, time_id);
+    registry.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_broken_or_slow_server_holds_up_neither_boot_nor_the_others() {
+    init_logs();
+    // Accepts connections and never answers: connecting to it hangs.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}/mcp", silent.local_addr().unwrap());
+    let yaml = format!(
+        "mcp_servers:\n  broken:\n    command: /nonexistent/junction-no-such-server\n  slow:\n    url: {silent_url}\n{}",
+        stdio_time("time"),
+    );
+    let servers = servers(&yaml);
+    let started = Instant::now();
+    let registry = Registry::start_with(&servers, "-", fast()).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "start took {:?}",
+        started.elapsed()
+    );
+
+    wait_healthy(&registry, &["time"]).await;
+    wait_until("broken is unhealthy", Duration::from_secs(10), || {
+        status(&registry, "broken") == ServerStatus::Unhealthy
+    })
+    .await;
+    let broken = registry
+        .health()
+        .into_iter()
+        .find(|h| h.server_name == "broken")
+        .unwrap();
+    let error = broken.error.expect("an unhealthy server says why");
+    assert!(
+        error.starts_with(
+            "cannot connect to MCP server broken: cannot start \"/nonexistent/junction-no-such-server\""
+        ),
+        "{error}"
+    );
+    assert_eq!(broken.tools_count, 0);
+    assert!(broken.last_health_check.is_some());
+    assert_eq!(status(&registry, "slow"), ServerStatus::Connecting);
+
+    // The catalog has what is known; the others still work.
+    let catalog = registry.catalog();
+    assert!(!catalog.has_server("broken") && !catalog.has_server("slow"));
+    assert!(catalog.has_server("time"));
+    let now = registry
+        .call_tool("time-get_current_time", args(json!({"timezone": "UTC"})))
+        .await
+        .unwrap();
+    assert_ne!(now.is_error, Some(true));
+    match registry.call_tool("broken-anything", None).await {
+        Err(HubError::Unavailable { server, reason }) => {
+            assert_eq!(server, "broken");
+            assert!(reason.contains("broken"), "{reason}");
+        }
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+    assert!(matches!(
+        registry.call_tool_on("slow", "x", None).await,
+        Err(HubError::Unavailable { .. })
+    ));
+
+    // Shutting down does not wait for the hanging connection either.
+    let stopping = Instant::now();
+    registry.shutdown().await;
+    assert!(stopping.elapsed() < Duration::from_secs(5));
+    drop(silent);
+}
+
+#[tokio::test]
+async fn allowed_and_disallowed_tools_and_params_apply() {
+    init_logs();
+    let yaml = format!(
+        "mcp_servers:\n{}    allowed_tools: [\"echo\", \"everything-get-sum\"]\n    allowed_params:\n      echo: [\"message\"]\n{}    disallowed_tools: [\"convert_time\"]\n",
+        stdio_everything("everything"),
+        stdio_time("time"),
+    );
+    let registry = start(&yaml);
+    wait_healthy(&registry, &["everything", "time"]).await;
+    let catalog = registry.catalog();
+    let names: Vec<&str> = catalog
+        .names()
+        .entries()
+        .iter()
+        .map(|e| e.exposed.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "everything-echo",
+            "everything-get-sum",
+            "time-get_current_time"
+        ]
+    );
+    let counts: Vec<usize> = registry.health().iter().map(|h| h.tools_count).collect();
+    assert_eq!(counts, [2, 1]);
+
+    let refusal = |result: Result<CallToolResult, HubError>| match result {
+        Err(HubError::Forbidden(refusal)) => refusal.to_string(),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(
+        refusal(
+            registry
+                .call_tool("everything-echo", args(json!({"message": "x", "extra": 1})))
+                .await
+        ),
+        "Parameters ['extra'] are not allowed for tool echo. Allowed parameters: ['message']. \
+         Contact proxy admin to allow these parameters."
+    );
+    assert_eq!(
+        refusal(
+            registry
+                .call_tool_on("everything", "get-tiny-image", None)
+                .await
+        ),
+        "Tool get-tiny-image is not allowed for server everything. \
+         Contact proxy admin to allow this tool."
+    );
+    assert_eq!(
+        refusal(
+            registry
+                .call_tool_on("time", "convert_time", args(json!({"time": "10:00"})))
+                .await
+        ),
+        "Tool convert_time is not allowed for server time. Contact proxy admin to allow this tool."
+    );
+    // A hidden tool is not callable by its prefixed name either.
+    assert!(matches!(
+        registry.call_tool("time-convert_time", None).await,
+        Err(HubError::UnknownTool(_))
+    ));
+    let echoed = registry
+        .call_tool("everything-echo", args(json!({"message": "ok"})))
+        .await
+        .unwrap();
+    assert_eq!(text(&echoed), "Echo: ok");
+    registry.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_server_that_comes_up_later_joins_the_catalog() {
+    init_logs();
+    let port = free_port();
+    let yaml = format!("mcp_servers:\n  web:\n    url: {}\n", url_on(port));
+    let registry = start(&yaml);
+    let mut catalogs = registry.subscribe();
+    wait_until("web is unhealthy", Duration::from_secs(10), || {
+        status(&registry, "web") == ServerStatus::Unhealthy
+    })
+    .await;
+    assert!(registry.health()[0].error.is_some());
+    assert!(matches!(
+        registry.call_tool("web-echo", None).await,
+        Err(HubError::Unavailable { .. })
+    ));
+
+    let _web = EverythingHttp::start_on(port).await;
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        catalogs.wait_for(|catalog| catalog.has_server("web")),
+    )
+    .await
+    .expect("web joins the catalog within 30 s")
+    .unwrap();
+    let health = &registry.health()[0];
+    assert_eq!(health.status, ServerStatus::Healthy);
+    assert_eq!(health.error, None);
+    let echoed = registry
+        .call_tool("web-echo", args(json!({"message": "back"})))
+        .await
+        .unwrap();
+    assert_eq!(text(&echoed), "Echo: back");
+    registry.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_stops_stdio_servers() {
+    init_logs();
+    let dir = std::env::temp_dir().join(format!(
+        "junction-hub-shutdown-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pid_file = dir.join("pid");
+    let yaml = format!(
+        "mcp_servers:\n  everything:\n    command: sh\n    args: [\"-c\", \"echo $$ > {}; exec {} stdio\"]\n",
+        pid_file.display(),
+        common::everything()
+    );
+    let registry = start(&yaml);
+    wait_healthy(&registry, &["everything"]).await;
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(common::process_exists(pid));
+    registry.shutdown().await;
+    wait_until("the stdio server is gone", Duration::from_secs(15), || {
+        !common::process_exists(pid)
+    })
+    .await;
+    assert!(matches!(
+        registry.call_tool_on("everything", "echo", None).await,
+        Err(HubError::Unavailable { .. })
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn config_errors_name_the_yaml_path_and_start_nothing() {
+    let yaml = "mcp_servers:\n  gh:\n    url: https://example.invalid/mcp\n    auth_type: magic\n    auth_value: x\n";
+    match Registry::start(&servers(yaml), "-") {
+        Err(HubError::Config(error)) => {
+            assert_eq!(error.path, "mcp_servers.gh.auth_type");
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("mcp_servers.gh.auth_type: unknown auth_type")
+            );
+        }
+        other => panic!("expected a config error, got {other:?}"),
+    }
+}
