@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod clock;
 mod error;
+mod mcp_server;
 mod metrics;
 mod per_core;
 pub mod principal;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router as HttpRouter;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use junction_config::Config;
 use junction_hub::{HubError, Registry, UpstreamConfigError};
 use junction_llm::{DeploymentError, Router};
@@ -32,8 +33,10 @@ use tokio::net::TcpListener;
 pub use error::ApiError;
 
 use crate::auth::Authenticator;
+use crate::mcp_server::CatalogServer;
 use crate::metrics::Metrics;
-use crate::state::{AppState, SharedState};
+use crate::state::{AppState, McpHttpService, SharedState};
+use rmcp::transport::StreamableHttpServerConfig;
 
 /// LiteLLM sets no body limit; 32 MiB leaves room for base64 images and stops abuse.
 const DEFAULT_BODY_LIMIT_MB: f64 = 32.0;
@@ -116,9 +119,11 @@ impl Gateway {
             .unwrap_or(DEFAULT_BODY_LIMIT_MB)
             * 1024.0
             * 1024.0) as usize;
+        let mcp_http = mcp_http_service(&mcp, body_limit);
         let state = Arc::new(AppState {
             router,
             mcp,
+            mcp_http,
             store,
             auth,
             metrics,
@@ -148,6 +153,10 @@ impl Gateway {
             .route("/v1/mcp/tools", get(routes::mcp_rest::tools))
             .route("/mcp-rest/tools/list", get(routes::mcp_rest::list))
             .route("/mcp-rest/tools/call", post(routes::mcp_rest::call))
+            .route("/mcp", any(routes::mcp::all))
+            .route("/mcp/", any(routes::mcp::all))
+            .route("/mcp/{servers}", any(routes::mcp::listed))
+            .route("/{server}/mcp", any(routes::mcp::single))
             .route_layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 access_log::middleware,
@@ -174,6 +183,22 @@ impl Gateway {
         store.close().await;
         result
     }
+}
+
+/// The `/mcp` service. Sessions (the pre-2026 lifecycle) are kept so that a client can be told
+/// when its tool list changes. rmcp's Host and Origin checks are off: they accept loopback
+/// only, and `routes/mcp.rs` checks `Origin` itself, allowing the gateway's own host names.
+fn mcp_http_service(registry: &Arc<Registry>, body_limit: usize) -> McpHttpService {
+    let registry = registry.clone();
+    let config = StreamableHttpServerConfig::default()
+        .disable_allowed_hosts()
+        .disable_allowed_origins()
+        .with_max_request_body_bytes(body_limit);
+    McpHttpService::new(
+        move || Ok(CatalogServer::new(registry.clone())),
+        Arc::default(),
+        config,
+    )
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

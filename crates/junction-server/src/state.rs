@@ -1,5 +1,5 @@
-//! What every handler shares: the model router, the MCP registry, the store, the
-//! authenticator and the metrics.
+//! What every handler shares: the model router, the MCP registry and its `/mcp` service, the
+//! store, the authenticator and the metrics.
 
 use std::sync::Arc;
 
@@ -8,12 +8,21 @@ use junction_llm::Router;
 use junction_store::Store;
 
 use crate::auth::Authenticator;
+use crate::mcp_server::CatalogServer;
 use crate::metrics::Metrics;
+
+/// The `/mcp` endpoint: rmcp's streamable HTTP service with in-memory sessions.
+pub type McpHttpService = rmcp::transport::StreamableHttpService<
+    CatalogServer,
+    rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
+>;
 
 pub struct AppState {
     pub router: Router,
     /// The `mcp_servers`: sessions, health, the tool catalog.
     pub mcp: Arc<Registry>,
+    /// Serves `/mcp` over `mcp`; one [`CatalogServer`] per client session.
+    pub mcp_http: McpHttpService,
     pub store: Store,
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,

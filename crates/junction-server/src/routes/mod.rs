@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod health;
 pub mod keys;
+pub mod mcp;
 pub mod mcp_rest;
 pub mod metrics;
 pub mod models;

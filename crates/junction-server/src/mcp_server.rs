@@ -1,0 +1,193 @@
+//! The gateway as an MCP server: the hub's tool catalog served to MCP clients on `/mcp`.
+//!
+//! Why a handler of our own rather than a proxy of upstream sessions: the registry already
+//! holds one session per upstream and an immutable catalog with LiteLLM's names and filters,
+//! so a client session here is cheap (no upstream connection per client) and `tools/list`
+//! never touches an upstream. rmcp's streamable HTTP service runs the protocol (sessions,
+//! SSE, version negotiation) and creates one [`CatalogServer`] per client session; the HTTP
+//! side (`routes/mcp.rs`) authenticates and puts the request's [`Scope`] into the request,
+//! which rmcp hands to every call through the request context.
+//!
+//! Error policy, here and nowhere else (`call_error`): a name the client cannot call
+//! (unknown, ambiguous, outside its scope) and a refusal by `allowed_tools`/`allowed_params`
+//! are JSON-RPC errors, with LiteLLM's sentence for refusals; a server that is down or fails
+//! the call is a tool result with `isError: true`, as LiteLLM answers, so the model reading
+//! the result learns what happened. Upstream results pass through unchanged.
+
+use std::sync::Arc;
+
+use junction_hub::{Catalog, HubError, Registry};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ResultType, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use tokio::sync::watch;
+
+/// Which servers a request may see: set by the route (`/mcp` → all, `/mcp/a,b` and `/a/mcp`
+/// → those), read by the handler from the request's HTTP parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// `mcp_servers` keys.
+    Servers(Vec<String>),
+}
+
+impl Scope {
+    fn servers(&self) -> Option<&[String]> {
+        match self {
+            Scope::All => None,
+            Scope::Servers(servers) => Some(servers),
+        }
+    }
+
+    fn contains(&self, server: &str) -> bool {
+        self.servers()
+            .is_none_or(|servers| servers.iter().any(|s| s == server))
+    }
+}
+
+/// One client session's view of the registry.
+pub struct CatalogServer {
+    registry: Arc<Registry>,
+    /// Dropped with the session (rmcp drops the handler when the session ends); its
+    /// receivers then see the channel close, which stops the `list_changed` forwarder.
+    session_open: watch::Sender<()>,
+}
+
+impl CatalogServer {
+    pub fn new(registry: Arc<Registry>) -> CatalogServer {
+        CatalogServer {
+            registry,
+            session_open: watch::Sender::new(()),
+        }
+    }
+}
+
+/// The scope the route put into this request. Every route sets one; a request without it
+/// would be a wiring bug, refused rather than served with everything.
+fn scope_of(extensions: &rmcp::model::Extensions) -> Result<Scope, ErrorData> {
+    extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Scope>())
+        .cloned()
+        .ok_or_else(|| ErrorData::internal_error("the request carries no server scope", None))
+}
+
+fn scoped_tools(catalog: &Catalog, scope: &Scope) -> Vec<Tool> {
+    catalog
+        .tools(scope.servers())
+        .into_iter()
+        .map(|(_, tool)| tool)
+        .collect()
+}
+
+impl ServerHandler for CatalogServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
+        )
+        .with_server_info(Implementation::new("junction", env!("CARGO_PKG_VERSION")))
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let scope = scope_of(&context.extensions)?;
+        let tools = scoped_tools(&self.registry.catalog(), &scope);
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let scope = scope_of(&context.extensions)?;
+        let name = request.name.as_ref();
+        let outside_scope = self
+            .registry
+            .catalog()
+            .names()
+            .resolve(name)
+            .is_ok_and(|exposed| !scope.contains(&exposed.server));
+        if outside_scope {
+            return Err(unknown_tool(name));
+        }
+        match self.registry.call_tool(name, request.arguments).await {
+            Ok(mut result) => {
+                // A pre-2026 upstream sends no `resultType`, which means "complete"; clients
+                // on 2026-07-28 require it. rmcp strips it again for older clients.
+                result.result_type.get_or_insert(ResultType::COMPLETE);
+                Ok(result.into())
+            }
+            Err(error) => call_error(name, &scope, error).map(Into::into),
+        }
+    }
+
+    /// Forwards catalog changes that touch this session's scope as
+    /// `notifications/tools/list_changed`, until the session or the client goes away.
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        let Ok(scope) = scope_of(&context.extensions) else {
+            return;
+        };
+        let mut catalogs = self.registry.subscribe();
+        let mut session_open = self.session_open.subscribe();
+        let peer = context.peer;
+        let mut listed = scoped_tools(&catalogs.borrow_and_update(), &scope);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    // Nothing is ever sent: this resolves when the session's handler is dropped.
+                    _ = session_open.changed() => break,
+                    changed = catalogs.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                    }
+                }
+                let tools = scoped_tools(&catalogs.borrow_and_update(), &scope);
+                if tools == listed {
+                    continue;
+                }
+                listed = tools;
+                if peer.notify_tool_list_changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+fn unknown_tool(name: &str) -> ErrorData {
+    ErrorData::invalid_params(format!("unknown tool {name}"), None)
+}
+
+/// Every registry failure of a call, as the client sees it (see the file's error policy).
+fn call_error(name: &str, scope: &Scope, error: HubError) -> Result<CallToolResult, ErrorData> {
+    match error {
+        HubError::UnknownTool(error) => Err(ErrorData::invalid_params(error.to_string(), None)),
+        HubError::UnknownServer(_) => Err(unknown_tool(name)),
+        // A server outside the scope does not exist for this client, up or down.
+        HubError::Unavailable { ref server, .. } if !scope.contains(server) => {
+            Err(unknown_tool(name))
+        }
+        // LiteLLM's sentence is the message, word for word.
+        HubError::Forbidden(refusal) => Err(ErrorData::invalid_params(refusal.to_string(), None)),
+        HubError::Unavailable { .. } | HubError::Upstream(_) => {
+            Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "Error: {error}"
+            ))]))
+        }
+        HubError::Config(_) | HubError::NoRuntime => {
+            tracing::error!(%error, "unexpected MCP registry error");
+            Err(ErrorData::internal_error(error.to_string(), None))
+        }
+    }
+}
