@@ -8,6 +8,7 @@ mod cli;
 mod logging;
 mod signals;
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -127,32 +128,35 @@ fn check(path: &std::path::Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Collected, then written once: `junction check | head` must not panic on a closed pipe.
+    let mut out = String::new();
     for warning in &loaded.warnings {
-        println!("warning: {warning}");
+        let _ = writeln!(out, "warning: {warning}");
     }
     let config = &loaded.config;
-    println!("config {} is valid", path.display());
-    println!("models: {}", router.model_names().len());
+    let _ = writeln!(out, "config {} is valid", path.display());
+    let _ = writeln!(out, "models: {}", router.model_names().len());
     for name in router.model_names() {
         let deployments: Vec<String> = router
             .deployments_of(name)
             .into_iter()
             .map(|(label, _)| label)
             .collect();
-        println!("  {name} -> {}", deployments.join(", "));
+        let _ = writeln!(out, "  {name} -> {}", deployments.join(", "));
     }
-    println!("mcp servers: {}", config.mcp_servers.len());
+    let _ = writeln!(out, "mcp servers: {}", config.mcp_servers.len());
     for (name, upstream) in &upstreams {
         match upstream {
             junction_hub::upstream_config::Upstream::Mcp(client) => {
-                println!("  {name} -> {}", client.transport.target());
+                let _ = writeln!(out, "  {name} -> {}", client.transport.target());
             }
             junction_hub::upstream_config::Upstream::Unsupported(reason) => {
-                println!("  {name} -> not served: {reason}");
+                let _ = writeln!(out, "  {name} -> not served: {reason}");
             }
         }
     }
-    println!(
+    let _ = writeln!(
+        out,
         "master key: {}",
         if config.general_settings.master_key.is_some() {
             "set"
@@ -160,6 +164,11 @@ fn check(path: &std::path::Path) -> ExitCode {
             "not set"
         }
     );
-    println!("database: {}", cli::redact_url(&cli::database_url(config)));
+    let _ = writeln!(
+        out,
+        "database: {}",
+        cli::redact_url(&cli::database_url(config))
+    );
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
     ExitCode::SUCCESS
 }
