@@ -1,7 +1,8 @@
 //! Junction's MCP gateway core: the configured MCP servers behind one catalog.
 //!
 //! * `registry`: one persistent [`junction_mcp::McpClient`] session per `mcp_servers` entry,
-//!   started in parallel at boot, with health and a cached tool catalog.
+//!   started in parallel at boot, with health and a cached catalog of tools, prompts,
+//!   resources and resource templates.
 //! * `naming`: LiteLLM's `<server>-<tool>` names, always valid MCP names, never colliding.
 //! * `filter`: `allowed_tools`, `disallowed_tools` and `allowed_params`, with LiteLLM's messages.
 //!

@@ -8,20 +8,26 @@
 //! * **Boot does not wait.** [`Registry::start`] checks the config and spawns the tasks;
 //!   servers connect in parallel while the gateway already serves. A server that fails is
 //!   `unhealthy` with its error and is tried again with backoff (5 s doubling to 60 s).
-//! * **Listing never touches an upstream.** Tools are cached per server, re-listed when the
-//!   server sends `notifications/tools/list_changed`, on a TTL, and after recovering. Every
-//!   change publishes a new immutable [`Catalog`] (names resolved, filters applied), swapped
-//!   in atomically, so a request reads one consistent snapshot from start to end and a server
-//!   that is down costs nothing: it is simply absent until it is back.
+//! * **Listing never touches an upstream.** Tools, prompts, resources and resource templates
+//!   are cached per server, re-listed when the server sends a `notifications/*/list_changed`,
+//!   on a TTL, and after recovering. Every change publishes a new immutable [`Catalog`] (names
+//!   resolved, filters applied), swapped in atomically, so a request reads one consistent
+//!   snapshot from start to end and a server that is down costs nothing: it is simply absent
+//!   until it is back. Only the tool listing decides health: a server that lacks the prompts
+//!   or resources capability, or fails to list them, simply has none.
 //! * **Health is observed, not probed per request.** Between listings each task pings its
 //!   server, so [`Registry::health`] answers from memory with the last result and its time.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use junction_config::McpServerConfig;
-use junction_mcp::model::{CallToolResult, Tool};
+use junction_mcp::model::{
+    CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceContents,
+    ResourceTemplate, Tool,
+};
 use junction_mcp::{McpClient, McpError, Notification, NotificationHandler};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -30,7 +36,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::filter::{FilterError, ToolFilter};
-use crate::naming::{self, Exposed, NameError, NameTable};
+use crate::naming::{self, Exposed, NameError, NameTable, ResourceTable};
 use crate::server_id::config_server_id;
 use crate::upstream_config::{self, Upstream, UpstreamConfigError};
 
@@ -52,6 +58,12 @@ pub enum HubError {
     /// The called name is no tool of the catalog (or names several).
     #[error(transparent)]
     UnknownTool(#[from] NameError),
+    /// The name is no prompt of the catalog (or names several).
+    #[error("{}", prompt_error_message(.0))]
+    UnknownPrompt(NameError),
+    /// The URI routes to no server of the catalog (or to several).
+    #[error(transparent)]
+    UnknownResource(NameError),
     /// `allowed_tools`, `disallowed_tools` or `allowed_params` refuse the call.
     #[error(transparent)]
     Forbidden(#[from] FilterError),
@@ -63,17 +75,37 @@ pub enum HubError {
     Upstream(#[from] McpError),
 }
 
+/// [`NameError`] speaks of tools; the same failure for a prompt, in a prompt's words.
+fn prompt_error_message(error: &NameError) -> String {
+    match error {
+        NameError::Unknown(name) => format!("unknown prompt {name}"),
+        NameError::Ambiguous { name, candidates } => format!(
+            "prompt name {name} is ambiguous: it could be {candidates:?}; get it by its prefixed name"
+        ),
+        other => other.to_string(),
+    }
+}
+
 impl HubError {
     /// Whether the upstream did not answer in time (a gateway timeout, not a failure).
     pub fn is_timeout(&self) -> bool {
         matches!(self, HubError::Upstream(McpError::Timeout { .. }))
+    }
+
+    /// The JSON-RPC error code the upstream answered with, when it rejected the request.
+    pub fn upstream_code(&self) -> Option<i32> {
+        match self {
+            HubError::Upstream(McpError::Rejected { code, .. }) => Some(*code),
+            _ => None,
+        }
     }
 }
 
 /// Timings of the background work. The defaults suit production; tests shorten them.
 #[derive(Debug, Clone)]
 pub struct RegistryOptions {
-    /// Re-list a server's tools at least this often, even without `list_changed`.
+    /// Re-list a server's tools, prompts and resources at least this often, even without
+    /// `list_changed`.
     pub tools_ttl: Duration,
     /// Ping a healthy server this often, so health stays current.
     pub health_interval: Duration,
@@ -143,26 +175,57 @@ pub struct ServerInfo {
     pub mcp_info: Map<String, Value>,
 }
 
-/// One immutable view of every tool the gateway offers. Cheap to hold (an `Arc`); a new one
-/// replaces it whenever any server's tools change.
+/// One immutable view of every tool, prompt and resource the gateway offers. Cheap to hold
+/// (an `Arc`); a new one replaces it whenever any server's listings change.
 #[derive(Debug)]
 pub struct Catalog {
+    separator: String,
     names: NameTable,
-    /// Healthy servers → their tools that pass the server's filter, in upstream order, with
-    /// the upstream (original) names.
-    servers: BTreeMap<String, ServerTools>,
+    prompt_names: NameTable,
+    resource_table: ResourceTable,
+    /// Healthy servers → their tools that pass the server's filter, their prompts, resources
+    /// and resource templates, in upstream order, with the upstream (original) names and URIs.
+    servers: BTreeMap<String, ServerEntries>,
 }
 
 #[derive(Debug, PartialEq)]
-struct ServerTools {
+struct ServerEntries {
+    /// What exposed resource names are prefixed with (as tool names are).
+    prefix: String,
     tools: Vec<Tool>,
     by_name: HashMap<String, usize>,
+    prompts: Vec<Prompt>,
+    prompt_by_name: HashMap<String, usize>,
+    /// Whether the server serves resources at all (it declared the capability): only such
+    /// servers take reads of unlisted URIs.
+    serves_resources: bool,
+    resources: Vec<Resource>,
+    resource_by_uri: HashMap<String, usize>,
+    templates: Vec<ResourceTemplate>,
+    template_by_uri: HashMap<String, usize>,
+}
+
+/// Position of each key's first occurrence (a server listing a name twice is broken; the
+/// first definition wins).
+fn first_positions<'a>(keys: impl Iterator<Item = &'a str>) -> HashMap<String, usize> {
+    let mut positions = HashMap::new();
+    for (i, key) in keys.enumerate() {
+        positions.entry(key.to_owned()).or_insert(i);
+    }
+    positions
+}
+
+fn in_scope(servers: Option<&[String]>, server: &str) -> bool {
+    servers.is_none_or(|wanted| wanted.iter().any(|s| s == server))
 }
 
 impl Catalog {
     fn empty(separator: &str) -> Catalog {
         Catalog {
+            separator: separator.to_owned(),
             names: NameTable::build(separator, &[]),
+            prompt_names: NameTable::build(separator, &[]),
+            resource_table: ResourceTable::default(),
             servers: BTreeMap::new(),
         }
     }
@@ -172,19 +235,91 @@ impl Catalog {
         &self.names
     }
 
+    /// Exposed name ↔ (server, original name) for every prompt (named as tools are).
+    pub fn prompt_names(&self) -> &NameTable {
+        &self.prompt_names
+    }
+
+    /// Exposed URI ↔ (server, upstream URI) for every resource and resource template, and
+    /// the routing of reads.
+    pub fn resource_table(&self) -> &ResourceTable {
+        &self.resource_table
+    }
+
     /// Every tool (of `servers` only, when given, named by `mcp_servers` key), with its
     /// exposed name as `name`; everything else is the upstream's own.
     pub fn tools(&self, servers: Option<&[String]>) -> Vec<(Exposed, Tool)> {
         self.names
             .entries()
             .iter()
-            .filter(|e| servers.is_none_or(|wanted| wanted.contains(&e.server)))
+            .filter(|e| in_scope(servers, &e.server))
             .filter_map(|e| {
                 let mut tool = self.tool(&e.server, &e.original)?.clone();
                 tool.name = e.exposed.clone().into();
                 Some((e.clone(), tool))
             })
             .collect()
+    }
+
+    /// Every prompt (of `servers` only, when given), sorted by exposed name, with its exposed
+    /// name as `name`; everything else is the upstream's own.
+    pub fn prompts(&self, servers: Option<&[String]>) -> Vec<Prompt> {
+        self.prompt_names
+            .entries()
+            .iter()
+            .filter(|e| in_scope(servers, &e.server))
+            .filter_map(|e| {
+                let mut prompt = self.prompt(&e.server, &e.original)?.clone();
+                prompt.name.clone_from(&e.exposed);
+                Some(prompt)
+            })
+            .collect()
+    }
+
+    /// Every resource (of `servers` only, when given), sorted by exposed URI, with its
+    /// exposed URI as `uri` and `name` prefixed as LiteLLM does (`<prefix><sep><name>`).
+    pub fn resources(&self, servers: Option<&[String]>) -> Vec<Resource> {
+        self.resource_table
+            .resources()
+            .iter()
+            .filter(|e| in_scope(servers, &e.server))
+            .filter_map(|e| {
+                let entries = self.servers.get(&e.server)?;
+                let mut resource = entries
+                    .resource_by_uri
+                    .get(&e.original)
+                    .and_then(|&i| entries.resources.get(i))?
+                    .clone();
+                resource.uri.clone_from(&e.exposed);
+                resource.name = self.prefixed(&entries.prefix, &resource.name);
+                Some(resource)
+            })
+            .collect()
+    }
+
+    /// Every resource template (of `servers` only, when given), sorted by exposed template,
+    /// with its exposed form as `uriTemplate` and `name` prefixed.
+    pub fn resource_templates(&self, servers: Option<&[String]>) -> Vec<ResourceTemplate> {
+        self.resource_table
+            .templates()
+            .iter()
+            .filter(|e| in_scope(servers, &e.server))
+            .filter_map(|e| {
+                let entries = self.servers.get(&e.server)?;
+                let mut template = entries
+                    .template_by_uri
+                    .get(&e.original)
+                    .and_then(|&i| entries.templates.get(i))?
+                    .clone();
+                template.uri_template.clone_from(&e.exposed);
+                template.name = self.prefixed(&entries.prefix, &template.name);
+                Some(template)
+            })
+            .collect()
+    }
+
+    fn prefixed(&self, prefix: &str, name: &str) -> String {
+        format!("{prefix}{}{name}", self.separator)
     }
 
     /// The tools of one server with their original names, or `None` when the server is not
@@ -195,16 +330,70 @@ impl Catalog {
 
     /// One tool by server and original name.
     pub fn tool(&self, server: &str, original: &str) -> Option<&Tool> {
-        let tools = self.servers.get(server)?;
-        tools
+        let entries = self.servers.get(server)?;
+        entries
             .by_name
             .get(original)
-            .and_then(|&i| tools.tools.get(i))
+            .and_then(|&i| entries.tools.get(i))
+    }
+
+    /// One prompt by server and original name.
+    pub fn prompt(&self, server: &str, original: &str) -> Option<&Prompt> {
+        let entries = self.servers.get(server)?;
+        entries
+            .prompt_by_name
+            .get(original)
+            .and_then(|&i| entries.prompts.get(i))
+    }
+
+    /// One resource by server and upstream URI.
+    pub fn resource(&self, server: &str, uri: &str) -> Option<&Resource> {
+        let entries = self.servers.get(server)?;
+        entries
+            .resource_by_uri
+            .get(uri)
+            .and_then(|&i| entries.resources.get(i))
     }
 
     /// Whether the server's tools are in this catalog.
     pub fn has_server(&self, server: &str) -> bool {
         self.servers.contains_key(server)
+    }
+
+    /// The prompt table of a scope (the whole table when unscoped): bare names resolve
+    /// within the scope.
+    fn scoped_prompts(&self, servers: Option<&[String]>) -> Cow<'_, NameTable> {
+        match servers {
+            None => Cow::Borrowed(&self.prompt_names),
+            Some(servers) => Cow::Owned(self.prompt_names.scoped(servers)),
+        }
+    }
+
+    /// Whether `uri` is a resource of a server outside the scope: listed by it, or in its
+    /// `mcp://<server>/` namespace. Such a URI is unknown in the scope, even where a lone
+    /// server in scope would otherwise take every read.
+    fn claimed_outside(&self, servers: Option<&[String]>, uri: &str) -> bool {
+        if servers.is_none() {
+            return false;
+        }
+        let table = &self.resource_table;
+        let addressed = uri.starts_with(naming::RESOURCE_NAMESPACE)
+            || table
+                .resources()
+                .iter()
+                .any(|e| e.exposed == uri || e.original == uri);
+        addressed
+            && table
+                .resolve(uri)
+                .is_ok_and(|target| !in_scope(servers, target.server))
+    }
+
+    /// The resource table of a scope (see [`Catalog::scoped_prompts`]).
+    fn scoped_resources(&self, servers: Option<&[String]>) -> Cow<'_, ResourceTable> {
+        match servers {
+            None => Cow::Borrowed(&self.resource_table),
+            Some(servers) => Cow::Owned(self.resource_table.scoped(servers)),
+        }
     }
 }
 
@@ -258,6 +447,24 @@ struct ServerState {
     client: Option<McpClient>,
     /// The last listing, unfiltered; `None` until the first one succeeds.
     tools: Option<Vec<Tool>>,
+    /// What the last listing found beside the tools.
+    offerings: Offerings,
+}
+
+/// One listing of a server: the tools decide its health, the rest is what it offers.
+struct Listing {
+    tools: Vec<Tool>,
+    offerings: Offerings,
+}
+
+/// A server's prompts, resources and resource templates: empty when it lacks the capability
+/// or fails to list them.
+#[derive(Debug, Default)]
+struct Offerings {
+    prompts: Vec<Prompt>,
+    serves_resources: bool,
+    resources: Vec<Resource>,
+    templates: Vec<ResourceTemplate>,
 }
 
 /// Locks a std mutex. A poisoned lock only means a panic elsewhere mid-update of plain data
@@ -333,6 +540,7 @@ impl Registry {
                     last_check: None,
                     client: None,
                     tools: None,
+                    offerings: Offerings::default(),
                 }),
                 refresh: Arc::new(Notify::new()),
             }));
@@ -432,21 +640,9 @@ impl Registry {
             Err(error) => {
                 // A tool of a server that is down is absent from the catalog; say so rather
                 // than call it unknown.
-                let prefixed = self.shared.servers.iter().find(|s| {
-                    !catalog.has_server(&s.info.name)
-                        && called_name
-                            .strip_prefix(s.info.prefix.as_str())
-                            .is_some_and(|rest| rest.starts_with(self.shared.separator.as_str()))
-                });
-                return Err(match prefixed {
-                    Some(server) => HubError::Unavailable {
-                        server: server.info.name.clone(),
-                        reason: self
-                            .unavailable_reason(&server.info.name)
-                            .unwrap_or_default(),
-                    },
-                    None => HubError::UnknownTool(error),
-                });
+                return Err(self
+                    .down_server_named(&catalog, None, called_name)
+                    .unwrap_or(HubError::UnknownTool(error)));
             }
         };
         let server = self
@@ -486,28 +682,154 @@ impl Registry {
             &self.shared.separator,
             arguments.as_ref(),
         )?;
-        let client = lock(&server.state).client.clone();
-        let Some(client) = client else {
-            return Err(HubError::Unavailable {
-                server: server.info.name.clone(),
-                reason: self
-                    .unavailable_reason(&server.info.name)
-                    .unwrap_or_default(),
-            });
-        };
-        match client.call_tool(original, arguments).await {
-            Ok(result) => Ok(result),
+        let client = self.client_of(server)?;
+        client
+            .call_tool(original, arguments)
+            .await
+            .map_err(|error| server.failed(error))
+    }
+
+    /// Gets a prompt by the name a client sees (prefixed, or bare when unambiguous) and
+    /// fills it in with `arguments` on its server, called by its original name.
+    pub async fn get_prompt(
+        &self,
+        called_name: &str,
+        arguments: Option<Arguments>,
+    ) -> Result<GetPromptResult, HubError> {
+        self.get_prompt_in(None, called_name, arguments).await
+    }
+
+    /// [`Registry::get_prompt`] among the prompts of `servers` only (`mcp_servers` keys), when
+    /// given: a prompt of another server is unknown, and a bare name only needs to be unique
+    /// within the scope.
+    pub async fn get_prompt_in(
+        &self,
+        servers: Option<&[String]>,
+        called_name: &str,
+        arguments: Option<Arguments>,
+    ) -> Result<GetPromptResult, HubError> {
+        let catalog = self.catalog();
+        let (server, original) = match catalog.scoped_prompts(servers).resolve(called_name) {
+            Ok(exposed) => (exposed.server.clone(), exposed.original.clone()),
             Err(error) => {
-                if matches!(
-                    error,
-                    McpError::Connect { .. } | McpError::Disconnected { .. }
-                ) {
-                    // The server may be gone: let its task check now rather than at the
-                    // next ping, so health and the catalog catch up.
-                    server.refresh.notify_one();
-                }
-                Err(HubError::Upstream(error))
+                return Err(self
+                    .down_server_named(&catalog, servers, called_name)
+                    .unwrap_or(HubError::UnknownPrompt(error)));
             }
+        };
+        let server = self
+            .find(&server)
+            .ok_or_else(|| HubError::UnknownServer(server.clone()))?;
+        let client = self.client_of(server)?;
+        client
+            .get_prompt(&original, arguments)
+            .await
+            .map_err(|error| server.failed(error))
+    }
+
+    /// Reads a resource by the URI a client sees (see [`ResourceTable::resolve`] for the
+    /// routing) from its server, with its upstream URI. Contents that carry a namespaced
+    /// resource's upstream URI get its exposed URI back, so the client sees the addresses it
+    /// can read again.
+    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, HubError> {
+        self.read_resource_in(None, uri).await
+    }
+
+    /// [`Registry::read_resource`] among the resources of `servers` only, when given.
+    pub async fn read_resource_in(
+        &self,
+        servers: Option<&[String]>,
+        uri: &str,
+    ) -> Result<ReadResourceResult, HubError> {
+        let catalog = self.catalog();
+        if catalog.claimed_outside(servers, uri) {
+            return Err(HubError::UnknownResource(NameError::UnknownResource(
+                uri.to_owned(),
+            )));
+        }
+        let table = catalog.scoped_resources(servers);
+        let (server, original) = match table.resolve(uri) {
+            Ok(target) => (target.server.to_owned(), target.uri.to_owned()),
+            Err(error) => {
+                return Err(self
+                    .down_server_of_scope(&catalog, servers)
+                    .unwrap_or(HubError::UnknownResource(error)));
+            }
+        };
+        let server = self
+            .find(&server)
+            .ok_or_else(|| HubError::UnknownServer(server.clone()))?;
+        let client = self.client_of(server)?;
+        let mut result = client
+            .read_resource(&original)
+            .await
+            .map_err(|error| server.failed(error))?;
+        // `mcp://<server>/` when the client named the resource in that form.
+        let namespace = uri
+            .strip_suffix(original.as_str())
+            .filter(|head| !head.is_empty() && head.starts_with(naming::RESOURCE_NAMESPACE));
+        for content in &mut result.contents {
+            let content_uri = match content {
+                ResourceContents::TextResourceContents { uri, .. }
+                | ResourceContents::BlobResourceContents { uri, .. } => uri,
+                _ => continue,
+            };
+            if let Some(exposed) = table.exposed_uri(&server.info.name, content_uri) {
+                if exposed != content_uri.as_str() {
+                    *content_uri = exposed.to_owned();
+                }
+            } else if let Some(namespace) = namespace {
+                *content_uri = format!("{namespace}{content_uri}");
+            }
+        }
+        Ok(result)
+    }
+
+    /// The session of a server, or why it has none.
+    fn client_of(&self, server: &Server) -> Result<McpClient, HubError> {
+        let client = lock(&server.state).client.clone();
+        client.ok_or_else(|| self.unavailable(server))
+    }
+
+    /// A name that is unknown because its server (in scope) is down: its prefix says whose
+    /// it is, and the server is absent from the catalog. Saying so beats calling it unknown.
+    fn down_server_named(
+        &self,
+        catalog: &Catalog,
+        servers: Option<&[String]>,
+        called_name: &str,
+    ) -> Option<HubError> {
+        let separator = self.shared.separator.as_str();
+        let server = self.shared.servers.iter().find(|s| {
+            in_scope(servers, &s.info.name)
+                && !catalog.has_server(&s.info.name)
+                && called_name
+                    .strip_prefix(s.info.prefix.as_str())
+                    .is_some_and(|rest| rest.starts_with(separator))
+        })?;
+        Some(self.unavailable(server))
+    }
+
+    /// A URI no server in scope takes, when the scope is one server that is down (its reads
+    /// would all go there).
+    fn down_server_of_scope(
+        &self,
+        catalog: &Catalog,
+        servers: Option<&[String]>,
+    ) -> Option<HubError> {
+        let [only] = servers? else {
+            return None;
+        };
+        let server = self.find(only)?;
+        (!catalog.has_server(&server.info.name)).then(|| self.unavailable(server))
+    }
+
+    fn unavailable(&self, server: &Server) -> HubError {
+        HubError::Unavailable {
+            server: server.info.name.clone(),
+            reason: self
+                .unavailable_reason(&server.info.name)
+                .unwrap_or_default(),
         }
     }
 
@@ -549,20 +871,47 @@ impl Server {
         }
     }
 
-    /// The tools of the last listing that the server's filter lets through.
-    fn exposed_tools(&self, separator: &str) -> Option<Vec<Tool>> {
+    /// A failed operation: when the server may be gone, its task checks now rather than at
+    /// the next ping, so health and the catalog catch up.
+    fn failed(&self, error: McpError) -> HubError {
+        if matches!(
+            error,
+            McpError::Connect { .. } | McpError::Disconnected { .. }
+        ) {
+            self.refresh.notify_one();
+        }
+        HubError::Upstream(error)
+    }
+
+    /// What the catalog shows of this server: the tools of the last listing that its filter
+    /// lets through, and everything else it offers; `None` unless it is healthy and listed.
+    fn exposed(&self, separator: &str) -> Option<ServerEntries> {
         let state = lock(&self.state);
         if state.status != ServerStatus::Healthy {
             return None;
         }
-        let tools = state.tools.as_ref()?;
-        Some(
-            tools
-                .iter()
-                .filter(|t| self.filter.allows(&t.name, &self.info.prefix, separator))
-                .cloned()
-                .collect(),
-        )
+        let tools: Vec<Tool> = state
+            .tools
+            .as_ref()?
+            .iter()
+            .filter(|t| self.filter.allows(&t.name, &self.info.prefix, separator))
+            .cloned()
+            .collect();
+        let offerings = &state.offerings;
+        Some(ServerEntries {
+            prefix: self.info.prefix.clone(),
+            by_name: first_positions(tools.iter().map(|t| t.name.as_ref())),
+            tools,
+            prompt_by_name: first_positions(offerings.prompts.iter().map(|p| p.name.as_str())),
+            prompts: offerings.prompts.clone(),
+            serves_resources: offerings.serves_resources,
+            resource_by_uri: first_positions(offerings.resources.iter().map(|r| r.uri.as_str())),
+            resources: offerings.resources.clone(),
+            template_by_uri: first_positions(
+                offerings.templates.iter().map(|t| t.uri_template.as_str()),
+            ),
+            templates: offerings.templates.clone(),
+        })
     }
 }
 
@@ -571,32 +920,56 @@ impl Shared {
     fn publish(&self) {
         let _one_at_a_time = lock(&self.publishing);
         let mut servers = BTreeMap::new();
-        let mut entries = Vec::new();
+        let mut tools = Vec::new();
+        let mut prompts = Vec::new();
+        let mut resource_servers = Vec::new();
+        let mut resources = Vec::new();
+        let mut templates = Vec::new();
         for server in &self.servers {
-            let Some(tools) = server.exposed_tools(&self.separator) else {
+            let Some(entries) = server.exposed(&self.separator) else {
                 continue;
             };
-            let mut by_name = HashMap::with_capacity(tools.len());
-            for (i, tool) in tools.iter().enumerate() {
-                // A server listing one name twice is broken; the first definition wins.
-                if by_name.contains_key(tool.name.as_ref()) {
-                    continue;
-                }
-                by_name.insert(tool.name.to_string(), i);
-                entries.push((
-                    server.info.name.clone(),
-                    server.info.prefix.clone(),
-                    tool.name.to_string(),
-                ));
+            let name = &server.info.name;
+            let prefix = &server.info.prefix;
+            // The tables keep one entry per (server, name): a repeat in a listing is dropped.
+            tools.extend(
+                entries
+                    .tools
+                    .iter()
+                    .map(|t| (name.clone(), prefix.clone(), t.name.to_string())),
+            );
+            prompts.extend(
+                entries
+                    .prompts
+                    .iter()
+                    .map(|p| (name.clone(), prefix.clone(), p.name.clone())),
+            );
+            if entries.serves_resources {
+                resource_servers.push(name.clone());
             }
-            servers.insert(server.info.name.clone(), ServerTools { tools, by_name });
+            resources.extend(
+                entries
+                    .resources
+                    .iter()
+                    .map(|r| (name.clone(), r.uri.clone())),
+            );
+            templates.extend(
+                entries
+                    .templates
+                    .iter()
+                    .map(|t| (name.clone(), t.uri_template.clone())),
+            );
+            servers.insert(name.clone(), entries);
         }
         self.catalog.send_if_modified(|current| {
             if current.servers == servers {
                 return false;
             }
             *current = Arc::new(Catalog {
-                names: NameTable::build(&self.separator, &entries),
+                separator: self.separator.clone(),
+                names: NameTable::build(&self.separator, &tools),
+                prompt_names: NameTable::build(&self.separator, &prompts),
+                resource_table: ResourceTable::build(&resource_servers, &resources, &templates),
                 servers,
             });
             true
@@ -604,12 +977,18 @@ impl Shared {
     }
 }
 
-/// Forwards `tools/list_changed` to the server's task.
+/// Forwards `tools/list_changed`, `prompts/list_changed` and `resources/list_changed` to the
+/// server's task (which then lists everything again).
 struct RefreshOnChange(Arc<Notify>);
 
 impl NotificationHandler for RefreshOnChange {
     fn on_notification(&self, _server: &str, notification: Notification) {
-        if notification == Notification::ToolsListChanged {
+        if matches!(
+            notification,
+            Notification::ToolsListChanged
+                | Notification::PromptsListChanged
+                | Notification::ResourcesListChanged
+        ) {
             self.0.notify_one();
         }
     }
@@ -638,7 +1017,7 @@ async fn run_server(
         };
         let error = outcome.as_ref().err().map(ToString::to_string);
         let listed = outcome.ok().flatten();
-        let listed_count = listed.as_ref().map(Vec::len);
+        let listed_count = listed.as_ref().map(|l| l.tools.len());
         let status = if error.is_none() {
             ServerStatus::Healthy
         } else {
@@ -650,8 +1029,9 @@ async fn run_server(
             state.last_check = Some(unix_now());
             state.status = status;
             state.error.clone_from(&error);
-            if let Some(tools) = listed {
-                state.tools = Some(tools);
+            if let Some(listing) = listed {
+                state.tools = Some(listing.tools);
+                state.offerings = listing.offerings;
             }
             was
         };
@@ -707,13 +1087,13 @@ async fn run_server(
     }
 }
 
-/// One round of work: connect if there is no session, then list the tools (when due) or
-/// ping. `Ok(Some(tools))` after a listing, `Ok(None)` after a ping.
+/// One round of work: connect if there is no session, then list everything (when due) or
+/// ping. `Ok(Some(listing))` after a listing, `Ok(None)` after a ping.
 async fn check_server(
     server: &Server,
     config: &junction_mcp::ClientConfig,
     list: bool,
-) -> Result<Option<Vec<Tool>>, McpError> {
+) -> Result<Option<Listing>, McpError> {
     let existing = lock(&server.state).client.clone();
     let (client, fresh) = match existing {
         Some(client) => (client, false),
@@ -726,9 +1106,61 @@ async fn check_server(
         }
     };
     if list || fresh {
-        client.list_tools().await.map(Some)
+        let (tools, offerings) = tokio::join!(client.list_tools(), list_offerings(&client));
+        Ok(Some(Listing {
+            tools: tools?,
+            offerings,
+        }))
     } else {
         client.ping().await.map(|()| None)
+    }
+}
+
+/// A server's prompts, resources and templates, each listed only when the server declared
+/// the capability (or said nothing about itself). A failed listing counts as none: these
+/// are extras, and a server whose tools work stays healthy.
+async fn list_offerings(client: &McpClient) -> Offerings {
+    let capabilities = client.server_info().map(|info| info.capabilities);
+    let has_prompts = capabilities.as_ref().is_none_or(|c| c.prompts.is_some());
+    let serves_resources = capabilities.as_ref().is_none_or(|c| c.resources.is_some());
+    let (prompts, resources, templates) = tokio::join!(
+        optional_listing(client, has_prompts, "prompts", client.list_prompts()),
+        optional_listing(
+            client,
+            serves_resources,
+            "resources",
+            client.list_resources()
+        ),
+        optional_listing(
+            client,
+            serves_resources,
+            "resource templates",
+            client.list_resource_templates()
+        ),
+    );
+    Offerings {
+        prompts,
+        serves_resources,
+        resources,
+        templates,
+    }
+}
+
+async fn optional_listing<T>(
+    client: &McpClient,
+    wanted: bool,
+    what: &str,
+    listing: impl Future<Output = Result<Vec<T>, McpError>>,
+) -> Vec<T> {
+    if !wanted {
+        return Vec::new();
+    }
+    match listing.await {
+        Ok(items) => items,
+        Err(error) => {
+            tracing::debug!(server = client.name(), %error, "cannot list MCP {what}; none exposed");
+            Vec::new()
+        }
     }
 }
 

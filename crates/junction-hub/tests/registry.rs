@@ -19,7 +19,7 @@ use junction_config::McpServerConfig;
 use junction_hub::naming::NameError;
 use junction_hub::server_id::config_server_id;
 use junction_hub::{HubError, Registry, RegistryOptions, ServerStatus};
-use junction_mcp::model::CallToolResult;
+use junction_mcp::model::{CallToolResult, GetPromptResult, ReadResourceResult};
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
@@ -454,4 +454,251 @@ async fn config_errors_name_the_yaml_path_and_start_nothing() {
         }
         other => panic!("expected a config error, got {other:?}"),
     }
+}
+
+async fn wait_listed(registry: &Registry, servers: &[&str]) {
+    wait_until("the servers are listed", Duration::from_secs(60), || {
+        let catalog = registry.catalog();
+        servers.iter().all(|s| catalog.has_server(s))
+    })
+    .await;
+}
+
+fn prompt_text(result: &GetPromptResult) -> String {
+    let message = result
+        .messages
+        .first()
+        .unwrap_or_else(|| panic!("no message in {result:?}"));
+    serde_json::to_value(&message.content).unwrap()["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no text in {result:?}"))
+        .to_owned()
+}
+
+fn content_uri_and_text(result: &ReadResourceResult) -> (String, String) {
+    let content = serde_json::to_value(&result.contents[0]).unwrap();
+    (
+        content["uri"].as_str().unwrap().to_owned(),
+        content["text"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+const ARCHITECTURE: &str = "demo://resource/static/document/architecture.md";
+
+#[tokio::test]
+async fn prompts_resources_and_templates_are_listed_prefixed_and_routed() {
+    init_logs();
+    let yaml = format!(
+        "mcp_servers:\n{}{}  broken:\n    command: /nonexistent/junction-no-such-server\n",
+        stdio_everything("everything"),
+        stdio_time("time"),
+    );
+    let registry = start(&yaml);
+    wait_listed(&registry, &["everything", "time"]).await;
+    let catalog = registry.catalog();
+
+    // Prompts: named as tools are; everything else is the upstream's own.
+    let prompts = catalog.prompts(None);
+    let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
+    for expected in ["everything-simple-prompt", "everything-args-prompt"] {
+        assert!(names.contains(&expected), "{expected} missing: {names:?}");
+    }
+    assert!(
+        names.iter().all(|n| n.starts_with("everything-")),
+        "{names:?}"
+    );
+    let args_prompt = prompts
+        .iter()
+        .find(|p| p.name == "everything-args-prompt")
+        .unwrap();
+    assert_eq!(args_prompt.title.as_deref(), Some("Arguments Prompt"));
+    let arguments: Vec<&str> = args_prompt
+        .arguments
+        .iter()
+        .flatten()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(arguments, ["city", "state"]);
+    assert_eq!(
+        catalog.prompt("everything", "args-prompt").unwrap().name,
+        "args-prompt"
+    );
+    assert!(catalog.prompts(Some(&["time".to_owned()])).is_empty());
+
+    // Getting one: by exposed name, and by bare name when only one server has it.
+    let filled = registry
+        .get_prompt("everything-args-prompt", args(json!({"city": "Paris"})))
+        .await
+        .unwrap();
+    assert_eq!(prompt_text(&filled), "What's weather in Paris?");
+    let simple = registry.get_prompt("simple-prompt", None).await.unwrap();
+    assert_eq!(
+        prompt_text(&simple),
+        "This is a simple prompt without arguments."
+    );
+    match registry.get_prompt("everything-no-such-prompt", None).await {
+        Err(error @ HubError::UnknownPrompt(NameError::Unknown(_))) => {
+            assert_eq!(
+                error.to_string(),
+                "unknown prompt everything-no-such-prompt"
+            );
+        }
+        other => panic!("expected an unknown prompt, got {other:?}"),
+    }
+    // Outside the scope, a prompt is unknown.
+    assert!(matches!(
+        registry
+            .get_prompt_in(Some(&["time".to_owned()]), "everything-simple-prompt", None)
+            .await,
+        Err(HubError::UnknownPrompt(NameError::Unknown(_)))
+    ));
+    // The upstream's own refusal (a required argument is missing) keeps its code.
+    let refused = registry
+        .get_prompt("everything-args-prompt", None)
+        .await
+        .unwrap_err();
+    assert!(refused.upstream_code().is_some(), "{refused:?}");
+    // A prompt of a server that is down: it says so.
+    match registry.get_prompt("broken-anything", None).await {
+        Err(HubError::Unavailable { server, .. }) => assert_eq!(server, "broken"),
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+
+    // Resources: unique URIs unchanged, names prefixed.
+    let resources = catalog.resources(None);
+    let document = resources
+        .iter()
+        .find(|r| r.uri == ARCHITECTURE)
+        .unwrap_or_else(|| panic!("{ARCHITECTURE} missing from {resources:?}"));
+    assert_eq!(document.name, "everything-architecture.md");
+    assert_eq!(document.mime_type.as_deref(), Some("text/markdown"));
+    assert!(
+        resources
+            .iter()
+            .filter(|r| r.uri.starts_with("demo://resource/static/document/"))
+            .count()
+            >= 3,
+        "{resources:?}"
+    );
+    assert_eq!(
+        catalog.resource("everything", ARCHITECTURE).unwrap().name,
+        "architecture.md"
+    );
+    let read = registry.read_resource(ARCHITECTURE).await.unwrap();
+    let (uri, text) = content_uri_and_text(&read);
+    assert_eq!(uri, ARCHITECTURE);
+    assert!(!text.is_empty());
+
+    // Templates, and reading an expansion of one.
+    let templates = catalog.resource_templates(None);
+    let dynamic = templates
+        .iter()
+        .find(|t| t.uri_template == "demo://resource/dynamic/text/{resourceId}")
+        .unwrap_or_else(|| panic!("text template missing from {templates:?}"));
+    assert_eq!(dynamic.name, "everything-Dynamic Text Resource");
+    let expanded = registry
+        .read_resource("demo://resource/dynamic/text/1")
+        .await
+        .unwrap();
+    assert_eq!(
+        content_uri_and_text(&expanded).0,
+        "demo://resource/dynamic/text/1"
+    );
+
+    assert!(matches!(
+        registry.read_resource("nowhere://x").await,
+        Err(HubError::UnknownResource(NameError::UnknownResource(_)))
+    ));
+    // Outside the scope, a resource is unknown.
+    assert!(matches!(
+        registry
+            .read_resource_in(Some(&["time".to_owned()]), ARCHITECTURE)
+            .await,
+        Err(HubError::UnknownResource(_))
+    ));
+    // A server without prompts or resources is healthy all the same.
+    assert_eq!(status(&registry, "time"), ServerStatus::Healthy);
+    registry.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_uri_two_servers_share_is_namespaced_and_reads_come_back_namespaced() {
+    init_logs();
+    let yaml = format!(
+        "mcp_servers:\n{}{}",
+        stdio_everything("everything"),
+        stdio_everything("again"),
+    );
+    let registry = start(&yaml);
+    wait_listed(&registry, &["everything", "again"]).await;
+    let catalog = registry.catalog();
+
+    let uris: Vec<String> = catalog.resources(None).into_iter().map(|r| r.uri).collect();
+    let ours = format!("mcp://everything/{ARCHITECTURE}");
+    let theirs = format!("mcp://again/{ARCHITECTURE}");
+    assert!(uris.contains(&ours), "{uris:?}");
+    assert!(uris.contains(&theirs), "{uris:?}");
+    assert!(!uris.iter().any(|u| u == ARCHITECTURE), "{uris:?}");
+    // Scoping keeps the exposed URIs: a URI means the same everywhere.
+    let scoped: Vec<String> = catalog
+        .resources(Some(&["again".to_owned()]))
+        .into_iter()
+        .map(|r| r.uri)
+        .collect();
+    assert!(scoped.contains(&theirs), "{scoped:?}");
+    assert!(scoped.iter().all(|u| u.starts_with("mcp://again/")));
+    let templates: Vec<String> = catalog
+        .resource_templates(None)
+        .into_iter()
+        .map(|t| t.uri_template)
+        .collect();
+    assert!(
+        templates.contains(&"mcp://again/demo://resource/dynamic/text/{resourceId}".to_owned()),
+        "{templates:?}"
+    );
+
+    // Read by namespaced URI: the server gets its own URI, the client sees the exposed one.
+    let read = registry.read_resource(&theirs).await.unwrap();
+    assert_eq!(content_uri_and_text(&read).0, theirs);
+    let expanded = registry
+        .read_resource("mcp://again/demo://resource/dynamic/text/2")
+        .await
+        .unwrap();
+    assert_eq!(
+        content_uri_and_text(&expanded).0,
+        "mcp://again/demo://resource/dynamic/text/2"
+    );
+    // The shared upstream URI names two resources: refused with both, never guessed.
+    match registry.read_resource(ARCHITECTURE).await {
+        Err(HubError::UnknownResource(NameError::AmbiguousResource { candidates, .. })) => {
+            assert_eq!(candidates, [theirs.clone(), ours.clone()]);
+        }
+        other => panic!("expected an ambiguity, got {other:?}"),
+    }
+    // Within one server's scope it is that server's.
+    let read = registry
+        .read_resource_in(Some(&["everything".to_owned()]), ARCHITECTURE)
+        .await
+        .unwrap();
+    assert_eq!(content_uri_and_text(&read).0, ours);
+
+    // Prompts of both, prefixed; a bare name is ambiguous.
+    let names: Vec<String> = catalog.prompts(None).into_iter().map(|p| p.name).collect();
+    assert!(
+        names.contains(&"again-simple-prompt".to_owned()),
+        "{names:?}"
+    );
+    assert!(matches!(
+        registry.get_prompt("simple-prompt", None).await,
+        Err(HubError::UnknownPrompt(NameError::Ambiguous { .. }))
+    ));
+    let scoped = registry
+        .get_prompt_in(Some(&["again".to_owned()]), "simple-prompt", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        prompt_text(&scoped),
+        "This is a simple prompt without arguments."
+    );
+    registry.shutdown().await;
 }

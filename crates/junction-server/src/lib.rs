@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod clock;
 mod error;
+mod mcp_legacy_sse;
 mod mcp_server;
 mod metrics;
 mod per_core;
@@ -124,6 +125,12 @@ impl Gateway {
             router,
             mcp,
             mcp_http,
+            mcp_legacy: Arc::default(),
+            mcp_access_groups: config
+                .mcp_servers
+                .iter()
+                .map(|(name, server)| (name.clone(), server.access_groups.clone()))
+                .collect(),
             store,
             auth,
             metrics,
@@ -155,6 +162,13 @@ impl Gateway {
             .route("/mcp-rest/tools/call", post(routes::mcp_rest::call))
             .route("/mcp", any(routes::mcp::all))
             .route("/mcp/", any(routes::mcp::all))
+            .route("/mcp/sse", any(routes::mcp::sse))
+            .route(
+                routes::mcp_sse::MESSAGE_PATH,
+                post(routes::mcp_sse::message),
+            )
+            // The POST path of LiteLLM's early (true HTTP+SSE) versions.
+            .route("/mcp/sse/messages", post(routes::mcp_sse::message))
             .route("/mcp/{servers}", any(routes::mcp::listed))
             .route("/{server}/mcp", any(routes::mcp::single))
             .route_layer(axum::middleware::from_fn_with_state(

@@ -1,4 +1,5 @@
-//! The gateway as an MCP server: the hub's tool catalog served to MCP clients on `/mcp`.
+//! The gateway as an MCP server: the hub's catalog (tools, prompts, resources and resource
+//! templates) served to MCP clients on `/mcp`.
 //!
 //! Why a handler of our own rather than a proxy of upstream sessions: the registry already
 //! holds one session per upstream and an immutable catalog with LiteLLM's names and filters,
@@ -13,13 +14,22 @@
 //! are JSON-RPC errors, with LiteLLM's sentence for refusals; a server that is down or fails
 //! the call is a tool result with `isError: true`, as LiteLLM answers, so the model reading
 //! the result learns what happened. Upstream results pass through unchanged.
+//!
+//! Prompts and resources have no `isError` result, so there (`request_error`) every failure is
+//! a JSON-RPC error: an unknown prompt is -32602 and an unknown resource -32002 (MCP's
+//! "resource not found"), a server that is down or fails is -32603 with the server's name in
+//! the message, and an upstream's own JSON-RPC error keeps its code.
 
 use std::sync::Arc;
 
+use junction_hub::naming::NameError;
 use junction_hub::{Catalog, HubError, Registry};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ResultType, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode,
+    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    Prompt, ReadResourceRequestParams, ReadResourceResponse, Resource, ResourceTemplate,
+    ResultType, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -83,10 +93,36 @@ fn scoped_tools(catalog: &Catalog, scope: &Scope) -> Vec<Tool> {
         .collect()
 }
 
+/// What a session's client lists, to tell which `list_changed` notifications it needs.
+#[derive(PartialEq)]
+struct Listed {
+    tools: Vec<Tool>,
+    prompts: Vec<Prompt>,
+    resources: (Vec<Resource>, Vec<ResourceTemplate>),
+}
+
+impl Listed {
+    fn of(catalog: &Catalog, scope: &Scope) -> Listed {
+        let servers = scope.servers();
+        Listed {
+            tools: scoped_tools(catalog, scope),
+            prompts: catalog.prompts(servers),
+            resources: (
+                catalog.resources(servers),
+                catalog.resource_templates(servers),
+            ),
+        }
+    }
+}
+
 impl ServerHandler for CatalogServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()
+                .enable_prompts()
+                .enable_prompts_list_changed()
+                .enable_resources()
+                .enable_resources_list_changed()
                 .enable_tools()
                 .enable_tool_list_changed()
                 .build(),
@@ -131,8 +167,75 @@ impl ServerHandler for CatalogServer {
         }
     }
 
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let scope = scope_of(&context.extensions)?;
+        let prompts = self.registry.catalog().prompts(scope.servers());
+        Ok(ListPromptsResult::with_all_items(prompts))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let scope = scope_of(&context.extensions)?;
+        let name = request.name.as_str();
+        match self
+            .registry
+            .get_prompt_in(scope.servers(), name, request.arguments)
+            .await
+        {
+            Ok(mut result) => {
+                result.result_type.get_or_insert(ResultType::COMPLETE);
+                Ok(result.into())
+            }
+            Err(error) => Err(request_error(&scope, error, || unknown_prompt(name))),
+        }
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let scope = scope_of(&context.extensions)?;
+        let resources = self.registry.catalog().resources(scope.servers());
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let scope = scope_of(&context.extensions)?;
+        let templates = self.registry.catalog().resource_templates(scope.servers());
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let scope = scope_of(&context.extensions)?;
+        let uri = request.uri.as_str();
+        match self.registry.read_resource_in(scope.servers(), uri).await {
+            Ok(mut result) => {
+                result.result_type.get_or_insert(ResultType::COMPLETE);
+                Ok(result.into())
+            }
+            Err(error) => Err(request_error(&scope, error, || unknown_resource(uri))),
+        }
+    }
+
     /// Forwards catalog changes that touch this session's scope as
-    /// `notifications/tools/list_changed`, until the session or the client goes away.
+    /// `notifications/{tools,prompts,resources}/list_changed`, until the session or the client
+    /// goes away.
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         let Ok(scope) = scope_of(&context.extensions) else {
             return;
@@ -140,7 +243,7 @@ impl ServerHandler for CatalogServer {
         let mut catalogs = self.registry.subscribe();
         let mut session_open = self.session_open.subscribe();
         let peer = context.peer;
-        let mut listed = scoped_tools(&catalogs.borrow_and_update(), &scope);
+        let mut listed = Listed::of(&catalogs.borrow_and_update(), &scope);
         tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -152,12 +255,22 @@ impl ServerHandler for CatalogServer {
                         }
                     }
                 }
-                let tools = scoped_tools(&catalogs.borrow_and_update(), &scope);
-                if tools == listed {
-                    continue;
+                let now = Listed::of(&catalogs.borrow_and_update(), &scope);
+                let sent = async {
+                    if now.tools != listed.tools {
+                        peer.notify_tool_list_changed().await?;
+                    }
+                    if now.prompts != listed.prompts {
+                        peer.notify_prompt_list_changed().await?;
+                    }
+                    if now.resources != listed.resources {
+                        peer.notify_resource_list_changed().await?;
+                    }
+                    Ok::<(), rmcp::service::SubscriptionSendError>(())
                 }
-                listed = tools;
-                if peer.notify_tool_list_changed().await.is_err() {
+                .await;
+                listed = now;
+                if sent.is_err() {
                     break;
                 }
             }
@@ -185,9 +298,51 @@ fn call_error(name: &str, scope: &Scope, error: HubError) -> Result<CallToolResu
                 "Error: {error}"
             ))]))
         }
-        HubError::Config(_) | HubError::NoRuntime => {
+        HubError::UnknownPrompt(_)
+        | HubError::UnknownResource(_)
+        | HubError::Config(_)
+        | HubError::NoRuntime => {
             tracing::error!(%error, "unexpected MCP registry error");
             Err(ErrorData::internal_error(error.to_string(), None))
+        }
+    }
+}
+
+fn unknown_prompt(name: &str) -> ErrorData {
+    ErrorData::invalid_params(format!("unknown prompt {name}"), None)
+}
+
+fn unknown_resource(uri: &str) -> ErrorData {
+    ErrorData::resource_not_found(
+        format!("unknown resource {uri}"),
+        Some(serde_json::json!({ "uri": uri })),
+    )
+}
+
+/// Every registry failure of `prompts/get` and `resources/read`, as the client sees it (see
+/// the file's error policy). `unknown` is the error for a name the scope does not have.
+fn request_error(scope: &Scope, error: HubError, unknown: impl FnOnce() -> ErrorData) -> ErrorData {
+    match error {
+        HubError::UnknownPrompt(NameError::Unknown(_))
+        | HubError::UnknownResource(NameError::UnknownResource(_))
+        | HubError::UnknownServer(_) => unknown(),
+        // A server outside the scope does not exist for this client, up or down.
+        HubError::Unavailable { ref server, .. } if !scope.contains(server) => unknown(),
+        // Ambiguous: the message lists the names to use instead.
+        HubError::UnknownPrompt(_) | HubError::UnknownResource(_) => {
+            ErrorData::invalid_params(error.to_string(), None)
+        }
+        HubError::Unavailable { .. } | HubError::Upstream(_) => match error.upstream_code() {
+            // The upstream's own verdict (a missing prompt argument is its -32602).
+            Some(code) => ErrorData::new(ErrorCode(code), error.to_string(), None),
+            None => ErrorData::internal_error(error.to_string(), None),
+        },
+        HubError::UnknownTool(_)
+        | HubError::Forbidden(_)
+        | HubError::Config(_)
+        | HubError::NoRuntime => {
+            tracing::error!(%error, "unexpected MCP registry error");
+            ErrorData::internal_error(error.to_string(), None)
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What every handler shares: the model router, the MCP registry and its `/mcp` service, the
 //! store, the authenticator and the metrics.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use junction_hub::Registry;
@@ -8,6 +9,7 @@ use junction_llm::Router;
 use junction_store::Store;
 
 use crate::auth::Authenticator;
+use crate::mcp_legacy_sse::LegacySessions;
 use crate::mcp_server::CatalogServer;
 use crate::metrics::Metrics;
 
@@ -23,6 +25,10 @@ pub struct AppState {
     pub mcp: Arc<Registry>,
     /// Serves `/mcp` over `mcp`; one [`CatalogServer`] per client session.
     pub mcp_http: McpHttpService,
+    /// The open sessions of `/mcp`'s legacy HTTP+SSE transport.
+    pub mcp_legacy: Arc<LegacySessions>,
+    /// Each `mcp_servers` key's `access_groups`, for `x-mcp-servers`.
+    pub mcp_access_groups: BTreeMap<String, Vec<String>>,
     pub store: Store,
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,

@@ -14,25 +14,40 @@
 //!    stays here: upstream sessions use their own configured credentials.
 //! 3. The servers named in the path, by name, alias or LiteLLM id; an unknown one is a 404
 //!    with LiteLLM's sentence, rather than an empty tool list that hides the typo.
+//!    On the unscoped paths, the `x-mcp-servers` header (names, aliases, ids or access
+//!    groups) narrows the scope instead; as in LiteLLM, the path wins over the header, and a
+//!    header naming nothing known means every server.
+//!
+//! A `GET` without a session id that asks for an event stream is an old client opening an
+//! HTTP+SSE session (`mcp_sse.rs`), admitted the same way; so is any such `GET` on `/mcp/sse`.
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use junction_hub::Registry;
+use junction_hub::{Registry, ServerInfo};
 
 use crate::access_log::RequestLog;
 use crate::error::ApiError;
 use crate::mcp_server::Scope;
-use crate::state::SharedState;
+use crate::state::{AppState, SharedState};
 
 /// Hosts a browser page may be served from and still talk to the endpoint.
 const LOCAL_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 const CHALLENGE: &str = "Bearer realm=\"junction\"";
+/// LiteLLM's header that narrows an unscoped session to some servers or access groups.
+const MCP_SERVERS_HEADER: &str = "x-mcp-servers";
 
-/// `/mcp` and `/mcp/`: every server.
+/// `/mcp` and `/mcp/`: every server (or those of `x-mcp-servers`).
 pub async fn all(State(state): State<SharedState>, request: Request) -> Response {
-    serve(state, None, request).await
+    serve(state, None, request, false).await
+}
+
+/// `/mcp/sse`: LiteLLM's path for SSE clients. A `GET` without a session opens a legacy
+/// HTTP+SSE session whatever its `Accept`; anything else is `/mcp` (as in current LiteLLM,
+/// where this path is a streamable HTTP endpoint too).
+pub async fn sse(State(state): State<SharedState>, request: Request) -> Response {
+    serve(state, None, request, true).await
 }
 
 /// `/mcp/<server>[,<server>…]`.
@@ -41,7 +56,7 @@ pub async fn listed(
     Path(servers): Path<String>,
     request: Request,
 ) -> Response {
-    serve(state, Some(servers), request).await
+    serve(state, Some(servers), request, false).await
 }
 
 /// `/<server>/mcp`.
@@ -50,10 +65,15 @@ pub async fn single(
     Path(server): Path<String>,
     request: Request,
 ) -> Response {
-    serve(state, Some(server), request).await
+    serve(state, Some(server), request, false).await
 }
 
-async fn serve(state: SharedState, servers: Option<String>, request: Request) -> Response {
+async fn serve(
+    state: SharedState,
+    servers: Option<String>,
+    request: Request,
+    sse_path: bool,
+) -> Response {
     let mut log = RequestLog::default();
     // Split, so that only the (shareable) head is borrowed while authenticating.
     let (mut head, body) = request.into_parts();
@@ -65,14 +85,18 @@ async fn serve(state: SharedState, servers: Option<String>, request: Request) ->
         }
         let principal = state.auth.authenticate(&head.headers).await?;
         log.caller = Some(principal.log_name());
-        match servers {
-            None => Ok(Scope::All),
-            Some(list) => resolve_scope(&state.mcp, &list),
-        }
+        let scope = match servers {
+            None => header_scope(&state, &head.headers),
+            Some(list) => resolve_scope(&state.mcp, &list)?,
+        };
+        Ok((principal, scope))
     }
     .await;
     let response = match admitted {
-        Ok(scope) => {
+        Ok((principal, scope)) if super::mcp_sse::is_legacy_open(&head, sse_path) => {
+            super::mcp_sse::open(&state, &principal, scope)
+        }
+        Ok((_, scope)) => {
             let terminating = head.method == axum::http::Method::DELETE;
             head.extensions.insert(scope);
             let request = Request::from_parts(head, body);
@@ -91,7 +115,7 @@ async fn serve(state: SharedState, servers: Option<String>, request: Request) ->
 
 /// A refused request; a 401 also says how to authenticate (RFC 9110 §11.6.1), which MCP
 /// clients look for.
-fn refusal(error: ApiError) -> Response {
+pub(crate) fn refusal(error: ApiError) -> Response {
     let unauthorized = error.status == StatusCode::UNAUTHORIZED;
     let mut response = error.into_response();
     if unauthorized {
@@ -103,20 +127,76 @@ fn refusal(error: ApiError) -> Response {
     response
 }
 
+/// A server by name, alias, prefix or id (the exact name or id first, then any of them
+/// ignoring ASCII case).
+fn find_server<'r>(registry: &'r Registry, wanted: &str) -> Option<&'r ServerInfo> {
+    registry.find_server(wanted).or_else(|| {
+        registry.servers().find(|s| {
+            s.prefix.eq_ignore_ascii_case(wanted)
+                || s.name.eq_ignore_ascii_case(wanted)
+                || s.id.eq_ignore_ascii_case(wanted)
+                || s.alias
+                    .as_deref()
+                    .is_some_and(|alias| alias.eq_ignore_ascii_case(wanted))
+        })
+    })
+}
+
+/// The scope of an unscoped path: every server, or those `x-mcp-servers` names.
+///
+/// LiteLLM's rules (`_get_allowed_mcp_servers_from_mcp_server_names`): a comma-separated
+/// list, trimmed; each entry is a server (name, alias, prefix or id, any case), else an
+/// access group (every server whose `access_groups` lists it); entries matching nothing are
+/// ignored; and if nothing matches at all, or the header is empty, every server is served.
+fn header_scope(state: &AppState, headers: &HeaderMap) -> Scope {
+    let Some(value) = headers.get(MCP_SERVERS_HEADER) else {
+        return Scope::All;
+    };
+    let Ok(list) = value.to_str() else {
+        tracing::warn!("{MCP_SERVERS_HEADER} is not valid text; serving every MCP server");
+        return Scope::All;
+    };
+    let mut servers: Vec<String> = Vec::new();
+    let mut unknown = Vec::new();
+    for wanted in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let mut matched: Vec<&str> = match find_server(&state.mcp, wanted) {
+            Some(server) => vec![server.name.as_str()],
+            None => state
+                .mcp_access_groups
+                .iter()
+                .filter(|(_, groups)| groups.iter().any(|g| g.eq_ignore_ascii_case(wanted)))
+                .map(|(server, _)| server.as_str())
+                .collect(),
+        };
+        if matched.is_empty() {
+            unknown.push(wanted);
+        }
+        matched.retain(|name| !servers.iter().any(|s| s == name));
+        servers.extend(matched.into_iter().map(str::to_owned));
+    }
+    if servers.is_empty() {
+        if !unknown.is_empty() {
+            tracing::warn!(
+                header = list,
+                "{MCP_SERVERS_HEADER} names no known MCP server or access group; serving every server, as LiteLLM does"
+            );
+        }
+        return Scope::All;
+    }
+    if !unknown.is_empty() {
+        tracing::warn!(
+            unknown = ?unknown,
+            "{MCP_SERVERS_HEADER} names unknown MCP servers or access groups; ignored"
+        );
+    }
+    Scope::Servers(servers)
+}
+
 /// The `mcp_servers` keys of a comma-separated list of names, aliases or ids.
 fn resolve_scope(registry: &Registry, list: &str) -> Result<Scope, ApiError> {
     let mut servers = Vec::new();
     for wanted in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let found = registry.find_server(wanted).or_else(|| {
-            registry.servers().find(|s| {
-                s.prefix.eq_ignore_ascii_case(wanted)
-                    || s.name.eq_ignore_ascii_case(wanted)
-                    || s.alias
-                        .as_deref()
-                        .is_some_and(|alias| alias.eq_ignore_ascii_case(wanted))
-            })
-        });
-        let Some(server) = found else {
+        let Some(server) = find_server(registry, wanted) else {
             return Err(ApiError::not_found(format!(
                 "MCP server '{wanted}' not found"
             )));
@@ -133,7 +213,7 @@ fn resolve_scope(registry: &Registry, list: &str) -> Result<Scope, ApiError> {
 
 /// Whether the request's `Origin` (when present) may use the endpoint: a localhost origin,
 /// or the gateway's own (same authority as `Host`), over http or https.
-fn origin_allowed(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
+pub(crate) fn origin_allowed(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };

@@ -6,6 +6,7 @@ pub mod health;
 pub mod keys;
 pub mod mcp;
 pub mod mcp_rest;
+pub mod mcp_sse;
 pub mod metrics;
 pub mod models;
 
