@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use junction_config::McpServerConfig;
+pub use junction_mcp::Progress;
 use junction_mcp::model::{
     CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceContents,
     ResourceTemplate, Tool,
@@ -42,6 +43,9 @@ use crate::upstream_config::{self, Upstream, UpstreamConfigError};
 
 /// Arguments of a tool call, as MCP carries them.
 pub type Arguments = Map<String, Value>;
+
+/// Where the progress reports of one call go (see [`Registry::call_tool_with_progress`]).
+type OnProgress = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// Everything the registry can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -634,6 +638,32 @@ impl Registry {
         called_name: &str,
         arguments: Option<Arguments>,
     ) -> Result<CallToolResult, HubError> {
+        self.call_tool_reporting(called_name, arguments, None).await
+    }
+
+    /// [`Registry::call_tool`], with the server's progress reports for this call going to
+    /// `on_progress`. The server's session is shared by every caller, so the reports are
+    /// routed by the progress token of this one upstream request; the callback is called from
+    /// the task reading the server's messages and should return quickly.
+    ///
+    /// Dropping the future abandons the call, and the server is told with
+    /// `notifications/cancelled`.
+    pub async fn call_tool_with_progress(
+        &self,
+        called_name: &str,
+        arguments: Option<Arguments>,
+        on_progress: impl Fn(Progress) + Send + Sync + 'static,
+    ) -> Result<CallToolResult, HubError> {
+        self.call_tool_reporting(called_name, arguments, Some(Arc::new(on_progress)))
+            .await
+    }
+
+    async fn call_tool_reporting(
+        &self,
+        called_name: &str,
+        arguments: Option<Arguments>,
+        on_progress: Option<OnProgress>,
+    ) -> Result<CallToolResult, HubError> {
         let catalog = self.catalog();
         let exposed = match catalog.names().resolve(called_name) {
             Ok(exposed) => exposed.clone(),
@@ -648,8 +678,14 @@ impl Registry {
         let server = self
             .find(&exposed.server)
             .ok_or_else(|| HubError::UnknownServer(exposed.server.clone()))?;
-        self.call_on(server, called_name, &exposed.original, arguments)
-            .await
+        self.call_on(
+            server,
+            called_name,
+            &exposed.original,
+            arguments,
+            on_progress,
+        )
+        .await
     }
 
     /// Calls a tool of one server (by `mcp_servers` key or id) by its original name, as the
@@ -663,7 +699,7 @@ impl Registry {
         let server = self
             .find(server)
             .ok_or_else(|| HubError::UnknownServer(server.to_owned()))?;
-        self.call_on(server, original_name, original_name, arguments)
+        self.call_on(server, original_name, original_name, arguments, None)
             .await
     }
 
@@ -673,6 +709,7 @@ impl Registry {
         called_name: &str,
         original: &str,
         arguments: Option<Arguments>,
+        on_progress: Option<OnProgress>,
     ) -> Result<CallToolResult, HubError> {
         server.filter.check_call(
             &server.info.name,
@@ -683,10 +720,17 @@ impl Registry {
             arguments.as_ref(),
         )?;
         let client = self.client_of(server)?;
-        client
-            .call_tool(original, arguments)
-            .await
-            .map_err(|error| server.failed(error))
+        let result = match on_progress {
+            Some(on_progress) => {
+                client
+                    .call_tool_with_progress(original, arguments, move |progress| {
+                        on_progress(progress)
+                    })
+                    .await
+            }
+            None => client.call_tool(original, arguments).await,
+        };
+        result.map_err(|error| server.failed(error))
     }
 
     /// Gets a prompt by the name a client sees (prefixed, or bare when unambiguous) and

@@ -19,21 +19,28 @@
 //! a JSON-RPC error: an unknown prompt is -32602 and an unknown resource -32002 (MCP's
 //! "resource not found"), a server that is down or fails is -32603 with the server's name in
 //! the message, and an upstream's own JSON-RPC error keeps its code.
+//!
+//! A tool call relays what belongs to it between the client and the upstream (`relay_call`):
+//! progress, under the client's own progress token, and the client's cancellation, which
+//! reaches the upstream as `notifications/cancelled`. Upstream log messages are not relayed:
+//! they belong to the upstream session, which every client shares, not to a call.
 
+use std::pin::pin;
 use std::sync::Arc;
 
 use junction_hub::naming::NameError;
-use junction_hub::{Catalog, HubError, Registry};
+use junction_hub::registry::Progress;
+use junction_hub::{Arguments, Catalog, HubError, Registry};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode,
     GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    Prompt, ReadResourceRequestParams, ReadResourceResponse, Resource, ResourceTemplate,
-    ResultType, ServerCapabilities, ServerConfig, Tool,
+    ProgressNotificationParam, Prompt, ReadResourceRequestParams, ReadResourceResponse, Resource,
+    ResourceTemplate, ResultType, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// Which servers a request may see: set by the route (`/mcp` → all, `/mcp/a,b` and `/a/mcp`
 /// → those), read by the handler from the request's HTTP parts.
@@ -156,14 +163,19 @@ impl ServerHandler for CatalogServer {
         if outside_scope {
             return Err(unknown_tool(name));
         }
-        match self.registry.call_tool(name, request.arguments).await {
-            Ok(mut result) => {
+        match relay_call(&self.registry, name, request.arguments, &context).await {
+            Relayed::Done(Ok(mut result)) => {
                 // A pre-2026 upstream sends no `resultType`, which means "complete"; clients
                 // on 2026-07-28 require it. rmcp strips it again for older clients.
                 result.result_type.get_or_insert(ResultType::COMPLETE);
                 Ok(result.into())
             }
-            Err(error) => call_error(name, &scope, error).map(Into::into),
+            Relayed::Done(Err(error)) => call_error(name, &scope, error).map(Into::into),
+            // rmcp drops the answer to a cancelled request; this one is never sent.
+            Relayed::Cancelled => Err(ErrorData::internal_error(
+                "the client cancelled the request",
+                None,
+            )),
         }
     }
 
@@ -275,6 +287,72 @@ impl ServerHandler for CatalogServer {
                 }
             }
         });
+    }
+}
+
+/// How a relayed tool call ended.
+enum Relayed {
+    Done(Result<CallToolResult, HubError>),
+    /// The client sent `notifications/cancelled` (or its session ended) first.
+    Cancelled,
+}
+
+/// Calls a tool upstream on behalf of one client request, relaying what belongs to the call
+/// between the two sides (the upstream session is shared by every client, so nothing here is
+/// per session but per request):
+///
+/// * **Progress.** When the request carries `_meta.progressToken`, the upstream call asks for
+///   progress with a token of its own, and each report goes to this client as
+///   `notifications/progress` under the client's token, before the result (rmcp's HTTP
+///   session routes it to the request's SSE stream by that token).
+/// * **Cancellation.** rmcp does not stop a handler when the client cancels; it cancels
+///   `context.ct` (also when the session ends) and drops the answer. Waiting on that token
+///   drops the upstream call at once, and `junction-mcp` then sends `notifications/cancelled`
+///   upstream.
+async fn relay_call(
+    registry: &Registry,
+    name: &str,
+    arguments: Option<Arguments>,
+    context: &RequestContext<RoleServer>,
+) -> Relayed {
+    let Some(token) = context.meta.get_progress_token() else {
+        return tokio::select! {
+            biased;
+            () = context.ct.cancelled() => Relayed::Cancelled,
+            result = registry.call_tool(name, arguments) => Relayed::Done(result),
+        };
+    };
+    // The callback runs on the task reading the upstream's messages and cannot wait, so the
+    // reports queue here and this future sends them in order, flushing those queued when the
+    // result arrives before the result itself.
+    let (reports, mut queued) = mpsc::unbounded_channel();
+    let call = registry.call_tool_with_progress(name, arguments, move |progress| {
+        let _ = reports.send(progress);
+    });
+    let mut call = pin!(call);
+    let notify = |progress: Progress| {
+        let mut params = ProgressNotificationParam::new(token.clone(), progress.progress);
+        params.total = progress.total;
+        params.message = progress.message;
+        let peer = context.peer.clone();
+        async move {
+            if let Err(error) = peer.notify_progress(params).await {
+                tracing::debug!(%error, "cannot relay a progress notification");
+            }
+        }
+    };
+    loop {
+        tokio::select! {
+            biased;
+            () = context.ct.cancelled() => return Relayed::Cancelled,
+            result = &mut call => {
+                while let Ok(progress) = queued.try_recv() {
+                    notify(progress).await;
+                }
+                return Relayed::Done(result);
+            }
+            Some(progress) = queued.recv() => notify(progress).await,
+        }
     }
 }
 
