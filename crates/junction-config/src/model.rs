@@ -120,6 +120,9 @@ pub struct GeneralSettings {
     pub dangerously_permit_weak_or_unset_master_key: Option<bool>,
     /// Whether `/metrics` needs the master key. LiteLLM defaults to open; Junction to closed.
     pub require_auth_for_metrics_endpoint: Option<bool>,
+    /// Junction-specific: browser origins (`https://gw.example.com`) allowed to use `/mcp`
+    /// besides localhost ones. Requests without an `Origin` header are not affected.
+    pub mcp_allowed_origins: Vec<String>,
     #[serde(flatten)]
     pub rest: Map<String, Value>,
 }

@@ -751,16 +751,10 @@ impl Inner {
     /// Connects, initializes, and returns the new session.
     async fn open_session(&self) -> Result<Arc<Session>, ConnectFailure> {
         let generation = self.sessions_opened.fetch_add(1, Ordering::Relaxed) + 1;
-        let progress = ProgressRoutes::default();
         let state = Arc::new(WireState::default());
+        let progress = state.progress.clone();
         let mut oauth_token = None;
-        let new_handler = || {
-            Handler::new(
-                Arc::clone(&self.name),
-                self.notifications.clone(),
-                progress.clone(),
-            )
-        };
+        let new_handler = || Handler::new(Arc::clone(&self.name), self.notifications.clone());
         let mut served = self
             .serve_wire(
                 new_handler(),

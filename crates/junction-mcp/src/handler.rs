@@ -93,8 +93,16 @@ impl ProgressRoutes {
         }
     }
 
-    fn get(&self, token: &ProgressToken) -> Option<ProgressCallback> {
-        self.lock().get(token).cloned()
+    /// Calls the callback registered for this progress report's token, if any.
+    pub(crate) fn deliver(&self, params: &ProgressNotificationParam) {
+        let callback = self.lock().get(&params.progress_token).cloned();
+        if let Some(callback) = callback {
+            callback(Progress {
+                progress: params.progress,
+                total: params.total,
+                message: params.message.clone(),
+            });
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ProgressToken, ProgressCallback>> {
@@ -120,19 +128,16 @@ impl Drop for RouteGuard {
 pub(crate) struct Handler {
     server: Arc<str>,
     notifications: Option<Arc<dyn NotificationHandler>>,
-    progress: ProgressRoutes,
 }
 
 impl Handler {
     pub(crate) fn new(
         server: Arc<str>,
         notifications: Option<Arc<dyn NotificationHandler>>,
-        progress: ProgressRoutes,
     ) -> Self {
         Handler {
             server,
             notifications,
-            progress,
         }
     }
 
@@ -188,9 +193,8 @@ impl ClientHandler for Handler {
             total: params.total,
             message: params.message,
         };
-        if let Some(callback) = self.progress.get(&params.progress_token) {
-            callback(progress.clone());
-        }
+        // The request's own callback was already called, in order, by the transport
+        // wrapper (`transport::Watched`); here only the session-wide handler is told.
         self.forward(Notification::Progress {
             token: token_text(&params.progress_token),
             progress,
@@ -243,13 +247,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn routes_live_as_long_as_their_guard() {
+    fn routes_deliver_as_long_as_their_guard_lives() {
         let routes = ProgressRoutes::default();
         let token = ProgressToken(NumberOrString::Number(3));
-        let guard = routes.register(token.clone(), Arc::new(|_| {}));
-        assert!(routes.get(&token).is_some());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let guard = routes.register(
+            token.clone(),
+            Arc::new(move |p: Progress| sink.lock().unwrap().push(p.progress)),
+        );
+        let report = |progress: f64| ProgressNotificationParam::new(token.clone(), progress);
+        routes.deliver(&report(1.0));
         drop(guard);
-        assert!(routes.get(&token).is_none());
+        routes.deliver(&report(2.0));
+        assert_eq!(*seen.lock().unwrap(), vec![1.0]);
     }
 
     #[test]

@@ -136,6 +136,7 @@ impl Gateway {
             metrics,
             body_limit,
             metrics_need_auth: settings.require_auth_for_metrics_endpoint.unwrap_or(true),
+            mcp_allowed_origins: settings.mcp_allowed_origins.clone(),
         });
         Ok(Gateway { state })
     }

@@ -36,6 +36,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// Whether `/metrics` needs the master key.
     pub metrics_need_auth: bool,
+    /// Browser origins besides localhost allowed on `/mcp` (DNS-rebinding protection).
+    pub mcp_allowed_origins: Vec<String>,
 }
 
 pub type SharedState = Arc<AppState>;

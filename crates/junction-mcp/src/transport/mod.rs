@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rmcp::RoleClient;
+use rmcp::model::ServerNotification;
 use rmcp::model::{ErrorData, JsonRpcMessage, RequestId};
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
@@ -43,6 +44,11 @@ pub(crate) struct WireState {
     /// Requests the server refused because it does not know the session: not run, so safe
     /// to send again on a new session.
     refused: Mutex<HashSet<RequestId>>,
+    /// Progress callbacks of this session's requests. Progress is routed here, in the order
+    /// messages arrive, and not in rmcp's handler: rmcp runs notification handlers in tasks of
+    /// their own but hands replies over at once, so a request's last progress report could
+    /// otherwise come after its result, when its route is gone.
+    pub(crate) progress: crate::handler::ProgressRoutes,
 }
 
 impl WireState {
@@ -127,6 +133,12 @@ impl<T: Transport<RoleClient>> Transport<RoleClient> for Watched<T> {
         let next = self.inner.receive();
         async move {
             let mut message = next.await;
+            if let Some(JsonRpcMessage::Notification(notification)) = &message
+                && let ServerNotification::ProgressNotification(progress) =
+                    &notification.notification
+            {
+                state.progress.deliver(&progress.params);
+            }
             if let Some(JsonRpcMessage::Error(error)) = &mut message
                 && error.id.is_none()
             {

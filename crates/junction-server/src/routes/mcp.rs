@@ -78,7 +78,7 @@ async fn serve(
     // Split, so that only the (shareable) head is borrowed while authenticating.
     let (mut head, body) = request.into_parts();
     let admitted = async {
-        if !origin_allowed(&head.headers, &head.uri) {
+        if !origin_allowed(&head.headers, &state.mcp_allowed_origins) {
             return Err(ApiError::forbidden(
                 "Forbidden: this Origin may not use the MCP endpoint",
             ));
@@ -213,15 +213,17 @@ fn resolve_scope(registry: &Registry, list: &str) -> Result<Scope, ApiError> {
 
 /// Whether the request's `Origin` (when present) may use the endpoint: a localhost origin,
 /// or the gateway's own (same authority as `Host`), over http or https.
-pub(crate) fn origin_allowed(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
+pub(crate) fn origin_allowed(headers: &HeaderMap, allowed_origins: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
-    let Some(authority) = origin.to_str().ok().and_then(|origin| {
-        origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"))
-    }) else {
+    let Some(origin) = origin.to_str().ok() else {
+        return false;
+    };
+    let Some(authority) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
         return false;
     };
     if authority.is_empty() || authority.contains('/') {
@@ -239,12 +241,12 @@ pub(crate) fn origin_allowed(headers: &HeaderMap, uri: &axum::http::Uri) -> bool
     {
         return true;
     }
-    // HTTP/2 carries the host in the URI's authority instead of a Host header.
-    let own = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()));
-    own.is_some_and(|own| own.eq_ignore_ascii_case(authority))
+    // No "same origin as the Host header" shortcut: in a DNS-rebinding attack the attacker's
+    // name is both the Origin and the Host. Other origins must be listed explicitly.
+    let origin = origin.trim_end_matches('/');
+    allowed_origins
+        .iter()
+        .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin))
 }
 
 #[cfg(test)]
@@ -257,28 +259,27 @@ mod tests {
         if let Some(origin) = origin {
             headers.insert(header::ORIGIN, origin.parse().unwrap());
         }
-        origin_allowed(&headers, &"/mcp".parse().unwrap())
+        origin_allowed(&headers, &["https://gw.example.com/".to_owned()])
     }
 
     #[test]
-    fn localhost_and_same_origin_pass_others_are_refused() {
+    fn localhost_and_listed_origins_pass_others_are_refused() {
         assert!(allowed(None, "gw.example.com"));
         assert!(allowed(Some("http://localhost:6274"), "gw.example.com"));
         assert!(allowed(Some("https://127.0.0.1"), "gw.example.com"));
         assert!(allowed(Some("http://[::1]:3000"), "gw.example.com"));
         assert!(allowed(Some("https://gw.example.com"), "gw.example.com"));
-        assert!(allowed(
-            Some("http://GW.example.com:4000"),
-            "gw.example.com:4000"
+        assert!(allowed(Some("https://GW.example.com"), "gw.example.com"));
+        // DNS rebinding: the attacker's name is both Origin and Host.
+        assert!(!allowed(
+            Some("http://evil.example.com"),
+            "evil.example.com"
         ));
         assert!(!allowed(Some("http://evil.example.com"), "gw.example.com"));
+        assert!(!allowed(Some("http://gw.example.com"), "gw.example.com"));
         assert!(!allowed(
             Some("http://localhost.evil.com"),
             "gw.example.com"
-        ));
-        assert!(!allowed(
-            Some("http://gw.example.com:4001"),
-            "gw.example.com:4000"
         ));
         assert!(!allowed(Some("null"), "gw.example.com"));
         assert!(!allowed(Some("file://localhost"), "gw.example.com"));

@@ -89,7 +89,7 @@ pub async fn message(State(state): State<SharedState>, request: Request) -> Resp
     let mut log = RequestLog::default();
     let (mut head, body) = request.into_parts();
     let delivered = async {
-        if !super::mcp::origin_allowed(&head.headers, &head.uri) {
+        if !super::mcp::origin_allowed(&head.headers, &state.mcp_allowed_origins) {
             return Err(ApiError::forbidden(
                 "Forbidden: this Origin may not use the MCP endpoint",
             ));
