@@ -10,47 +10,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use common::{MASTER_KEY, TestGateway, client};
-use serde_json::{Value, json};
-use tokio::time::Instant;
-
-/// `tests/node/node_modules/.bin/<name>`, from `JUNCTION_TEST_NODE_BIN` or the workspace.
-fn node_bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("JUNCTION_TEST_NODE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node/node_modules/.bin")
-        });
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test (it installs the npm test peers of tests/node)",
-        path.display()
-    );
-    path
-}
-
-/// A command of the Python test venv: `target/test-venv/bin`, else from `PATH`.
-fn venv_bin(name: &str) -> PathBuf {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/test-venv/bin")
-        .join(name);
-    if venv.exists() {
-        return venv;
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(name))
-                .find(|candidate| candidate.exists())
-        })
-        .unwrap_or_else(|| {
-            panic!("{name} is missing: run scripts/test (it installs tests/requirements.txt into target/test-venv)")
-        })
-}
+use common::mcp::{self, Session, initialize_body, node_bin, post, python, venv_bin};
+use common::{MASTER_KEY, TestGateway};
+use serde_json::json;
 
 /// A gateway in front of server-everything (with `allowed_params`), mcp-server-time (alias
 /// `clock`) and a server that cannot start; returns once the first two are healthy.
@@ -73,153 +38,11 @@ mcp_servers:
         time = venv_bin("mcp-server-time").display(),
     );
     let gw = TestGateway::start(&yaml).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (status, health) = gw.get("/v1/mcp/server/health", Some(MASTER_KEY)).await;
-        assert_eq!(status, 200, "{health}");
-        let healthy = |name: &str| {
-            health.as_array().unwrap().iter().any(|h| {
-                h["server_name"] == name && h["status"] == "healthy" && h["tools_count"] != 0
-            })
-        };
-        if healthy("everything") && healthy("time") {
-            return gw;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "servers not ready within 60 s: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// One HTTP answer of the endpoint: status, headers, and the JSON-RPC message it carried
-/// (from a JSON body or the first SSE event that is one), or the JSON body of an HTTP error.
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    message: Value,
-}
-
-async fn post(gw: &TestGateway, path: &str, headers: &[(&str, &str)], body: &Value) -> Answer {
-    let mut request = client()
-        .post(format!("{}{path}", gw.url))
-        .header("accept", "application/json, text/event-stream")
-        .json(body);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let mut response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let is_sse = headers
-        .get("content-type")
-        .is_some_and(|v| v.to_str().unwrap().starts_with("text/event-stream"));
-    let mut text = String::new();
-    let mut message = Value::Null;
-    // An SSE stream may stay open after the response; read until the response arrives.
-    while let Some(chunk) = response.chunk().await.unwrap() {
-        text.push_str(&String::from_utf8_lossy(&chunk));
-        if is_sse
-            && let Some(found) = common::sse_data(&text)
-                .iter()
-                .filter_map(|data| serde_json::from_str::<Value>(data).ok())
-                .find(|m| m.get("id").is_some())
-        {
-            message = found;
-            break;
-        }
-    }
-    if !is_sse {
-        message = serde_json::from_str(&text).unwrap_or(Value::Null);
-    }
-    Answer {
-        status,
-        headers,
-        message,
-    }
-}
-
-fn initialize_body() -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "junction-test", "version": "1"},
-    }})
-}
-
-/// An initialized MCP session on one endpoint path.
-struct Session<'a> {
-    gw: &'a TestGateway,
-    path: String,
-    id: String,
-}
-
-impl<'a> Session<'a> {
-    async fn open(gw: &'a TestGateway, path: &str) -> Session<'a> {
-        let key = format!("Bearer {MASTER_KEY}");
-        let answer = post(gw, path, &[("x-litellm-api-key", &key)], &initialize_body()).await;
-        assert_eq!(answer.status, 200, "{}", answer.message);
-        assert_eq!(answer.message["result"]["serverInfo"]["name"], "junction");
-        assert_eq!(
-            answer.message["result"]["capabilities"]["tools"]["listChanged"],
-            true
-        );
-        let id = answer.headers["mcp-session-id"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        let session = Session {
-            gw,
-            path: path.to_owned(),
-            id,
-        };
-        let notified = session
-            .send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-            .await;
-        assert_eq!(notified.status, 202);
-        session
-    }
-
-    async fn send(&self, body: &Value) -> Answer {
-        let key = format!("Bearer {MASTER_KEY}");
-        let headers = [
-            ("x-litellm-api-key", key.as_str()),
-            ("mcp-session-id", self.id.as_str()),
-            ("mcp-protocol-version", "2025-06-18"),
-        ];
-        post(self.gw, &self.path, &headers, body).await
-    }
-
-    /// A request's JSON-RPC answer (`result` or `error`).
-    async fn request(&self, method: &str, params: Value) -> Value {
-        let answer = self
-            .send(&json!({"jsonrpc": "2.0", "id": 2, "method": method, "params": params}))
-            .await;
-        assert_eq!(answer.status, 200, "{}", answer.message);
-        answer.message
-    }
-
-    async fn tool_names(&self) -> Vec<String> {
-        let listed = self.request("tools/list", json!({})).await;
-        listed["result"]["tools"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{listed}"))
-            .iter()
-            .map(|t| t["name"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    async fn call(&self, name: &str, arguments: Value) -> Value {
-        self.request("tools/call", json!({"name": name, "arguments": arguments}))
-            .await
-    }
-}
-
-fn python() -> PathBuf {
-    std::env::var_os("JUNCTION_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| venv_bin("python"))
+    mcp::wait_for_servers(&gw, |h| {
+        mcp::healthy(h, "everything") && mcp::healthy(h, "time")
+    })
+    .await;
+    gw
 }
 
 async fn run_python(script: &str, gw: &TestGateway) {

@@ -9,29 +9,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+use common::mcp::{self, node_bin};
 use common::{MASTER_KEY, TestGateway};
 use serde_json::Value;
-use tokio::time::Instant;
-
-/// `tests/node/node_modules/.bin/<name>`, from `JUNCTION_TEST_NODE_BIN` or the workspace.
-fn node_bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("JUNCTION_TEST_NODE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node/node_modules/.bin")
-        });
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test (it installs the npm test peers of tests/node)",
-        path.display()
-    );
-    path
-}
 
 /// A gateway in front of server-everything (stdio); returns once its tools are listed.
 async fn gateway() -> TestGateway {
@@ -45,22 +28,8 @@ mcp_servers:
         everything = node_bin("mcp-server-everything").display(),
     );
     let gw = TestGateway::start(&yaml).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (status, health) = gw.get("/v1/mcp/server/health", Some(MASTER_KEY)).await;
-        assert_eq!(status, 200, "{health}");
-        let ready = health.as_array().unwrap().iter().any(|h| {
-            h["server_name"] == "everything" && h["status"] == "healthy" && h["tools_count"] != 0
-        });
-        if ready {
-            return gw;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "everything not ready within 60 s: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    mcp::wait_for_servers(&gw, |h| mcp::healthy(h, "everything")).await;
+    gw
 }
 
 /// One finished run of the Inspector CLI.

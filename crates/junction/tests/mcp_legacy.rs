@@ -10,53 +10,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
+use common::mcp::{self, node_bin, python, venv_bin};
 use common::{MASTER_KEY, TestGateway, client};
 use serde_json::{Value, json};
 use tokio::time::Instant;
-
-/// `tests/node/node_modules/.bin/<name>`, from `JUNCTION_TEST_NODE_BIN` or the workspace.
-fn node_bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("JUNCTION_TEST_NODE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node/node_modules/.bin")
-        });
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test (it installs the npm test peers of tests/node)",
-        path.display()
-    );
-    path
-}
-
-/// A command of the Python test venv: `target/test-venv/bin`, else from `PATH`.
-fn venv_bin(name: &str) -> PathBuf {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/test-venv/bin")
-        .join(name);
-    if venv.exists() {
-        return venv;
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(name))
-                .find(|candidate| candidate.exists())
-        })
-        .unwrap_or_else(|| {
-            panic!("{name} is missing: run scripts/test (it installs tests/requirements.txt into target/test-venv)")
-        })
-}
-
-fn python() -> PathBuf {
-    std::env::var_os("JUNCTION_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| venv_bin("python"))
-}
 
 /// A gateway in front of server-everything (access group `dev`) and mcp-server-time (alias
 /// `clock`, access group `ops`); returns once both are healthy.
@@ -77,24 +37,11 @@ mcp_servers:
         time = venv_bin("mcp-server-time").display(),
     );
     let gw = TestGateway::start(&yaml).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (status, health) = gw.get("/v1/mcp/server/health", Some(MASTER_KEY)).await;
-        assert_eq!(status, 200, "{health}");
-        let healthy = |name: &str| {
-            health.as_array().unwrap().iter().any(|h| {
-                h["server_name"] == name && h["status"] == "healthy" && h["tools_count"] != 0
-            })
-        };
-        if healthy("everything") && healthy("time") {
-            return gw;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "servers not ready within 60 s: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    mcp::wait_for_servers(&gw, |h| {
+        mcp::healthy(h, "everything") && mcp::healthy(h, "time")
+    })
+    .await;
+    gw
 }
 
 fn master() -> String {

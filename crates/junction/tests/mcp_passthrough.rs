@@ -12,30 +12,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use common::mcp::{self, node_bin};
 use common::{MASTER_KEY, TestGateway, client};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-
-/// `tests/node/node_modules/.bin/<name>`, from `JUNCTION_TEST_NODE_BIN` or the workspace.
-fn node_bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("JUNCTION_TEST_NODE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node/node_modules/.bin")
-        });
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test (it installs the npm test peers of tests/node)",
-        path.display()
-    );
-    path
-}
 
 /// A stdio MCP server with two tools: `hang` sends one progress report (when asked for
 /// progress) and never answers; `log` answers with the ids of the `hang` calls it got and of
@@ -116,26 +101,13 @@ mcp_servers:
         everything = node_bin("mcp-server-everything").display(),
     );
     let gw = TestGateway::start(&yaml).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (status, health) = gw.get("/v1/mcp/server/health", Some(MASTER_KEY)).await;
-        assert_eq!(status, 200, "{health}");
-        let healthy = |name: &str| {
-            health.as_array().unwrap().iter().any(|h| {
-                h["server_name"] == name && h["status"] == "healthy" && h["tools_count"] != 0
-            })
-        };
-        if healthy("everything") && healthy("fake") {
-            // Python has read it.
-            let _ = std::fs::remove_file(&script);
-            return gw;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "servers not ready within 60 s: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    mcp::wait_for_servers(&gw, |h| {
+        mcp::healthy(h, "everything") && mcp::healthy(h, "fake")
+    })
+    .await;
+    // Python has read it.
+    let _ = std::fs::remove_file(&script);
+    gw
 }
 
 /// One POST to `/mcp`: its status, and the JSON-RPC messages of its body as they arrive (the

@@ -9,9 +9,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::mcp::{self, node_bin, venv_bin};
 use common::{MASTER_KEY, TestGateway};
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -22,42 +22,6 @@ use tokio::time::Instant;
 const TIME_ID: &str = "d7249014df9d87ab4f3ccb52417d1392";
 const EVERYTHING_ID: &str = "879a66c51958fc22047a67b763e0ce0d";
 const BROKEN_ID: &str = "c1c7d241bbdb02d2459632b8945395fe";
-
-/// `tests/node/node_modules/.bin/<name>`, from `JUNCTION_TEST_NODE_BIN` or the workspace.
-fn node_bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("JUNCTION_TEST_NODE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node/node_modules/.bin")
-        });
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test (it installs the npm test peers of tests/node)",
-        path.display()
-    );
-    path
-}
-
-/// A command of the Python test venv: from `PATH` or `target/test-venv/bin`.
-fn venv_bin(name: &str) -> PathBuf {
-    let from_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.exists())
-    });
-    let path = from_path.unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../target/test-venv/bin")
-            .join(name)
-    });
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test (it installs tests/requirements.txt into target/test-venv)",
-        path.display()
-    );
-    path
-}
 
 /// A gateway in front of three servers: two that work, with a filter and an alias, and one
 /// whose command does not exist. Returns once the working ones are healthy and the broken one
@@ -84,10 +48,7 @@ mcp_servers:
         time = venv_bin("mcp-server-time").display(),
     );
     let gw = TestGateway::start(&yaml).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (status, health) = gw.get("/v1/mcp/server/health", Some(MASTER_KEY)).await;
-        assert_eq!(status, 200, "{health}");
+    mcp::wait_for_servers(&gw, |health| {
         let status_of = |name: &str| {
             health
                 .as_array()
@@ -97,18 +58,12 @@ mcp_servers:
                 .map(|h| h["status"].as_str().unwrap().to_owned())
                 .unwrap()
         };
-        if status_of("everything") == "healthy"
+        status_of("everything") == "healthy"
             && status_of("time") == "healthy"
             && status_of("broken") == "unhealthy"
-        {
-            return gw;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "servers not ready within 60 s: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
+    gw
 }
 
 fn names(tools: &Value) -> Vec<String> {
