@@ -123,6 +123,9 @@ pub struct GeneralSettings {
     /// Junction-specific: browser origins (`https://gw.example.com`) allowed to use `/mcp`
     /// besides localhost ones. Requests without an `Origin` header are not affected.
     pub mcp_allowed_origins: Vec<String>,
+    /// The header carrying one MCP credential for every server (`x-mcp-auth` by default; env
+    /// `LITELLM_MCP_CLIENT_SIDE_AUTH_HEADER_NAME` wins).
+    pub mcp_client_side_auth_header_name: Option<String>,
     #[serde(flatten)]
     pub rest: Map<String, Value>,
 }
@@ -161,4 +164,12 @@ pub struct McpServerConfig {
     pub allow_all_keys: Option<bool>,
     pub mcp_info: Map<String, Value>,
     pub timeout: Option<f64>,
+    /// OAuth2 (`auth_type: oauth2`): with `client_id`, `client_secret` and `token_url` the
+    /// gateway gets its own token (client credentials); without, each caller's token is used.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub token_url: Option<String>,
+    pub scopes: Vec<String>,
+    /// `client_credentials` or `authorization_code` (newer LiteLLM requires it with oauth2).
+    pub oauth2_flow: Option<String>,
 }

@@ -36,16 +36,23 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::caller::Caller;
+use crate::client_headers::{self, HeaderRules};
 use crate::filter::{FilterError, ToolFilter};
 use crate::naming::{self, Exposed, NameError, NameTable, ResourceTable};
 use crate::server_id::config_server_id;
 use crate::upstream_config::{self, Upstream, UpstreamConfigError};
+use crate::variants::{VariantKey, Variants};
 
 /// Arguments of a tool call, as MCP carries them.
 pub type Arguments = Map<String, Value>;
 
-/// Where the progress reports of one call go (see [`Registry::call_tool_with_progress`]).
-type OnProgress = Arc<dyn Fn(Progress) + Send + Sync>;
+/// Where the progress reports of one call go (see [`Registry::call_tool_as`]).
+pub type OnProgress = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Bound on listing the tools of a server through a caller's own session, when the server
+/// is absent from the catalog (see [`Registry::catalog_for`]).
+const CALLER_LISTING_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything the registry can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +112,8 @@ impl HubError {
     }
 }
 
-/// Timings of the background work. The defaults suit production; tests shorten them.
+/// Timings of the background work and gateway-wide MCP settings. The defaults suit
+/// production; tests shorten the timings.
 #[derive(Debug, Clone)]
 pub struct RegistryOptions {
     /// Re-list a server's tools, prompts and resources at least this often, even without
@@ -117,6 +125,11 @@ pub struct RegistryOptions {
     pub retry_min: Duration,
     /// …up to this.
     pub retry_max: Duration,
+    /// Close a caller's own upstream session (see `client_headers.rs`) unused this long.
+    pub variant_idle: Duration,
+    /// `general_settings.mcp_client_side_auth_header_name` (env
+    /// `LITELLM_MCP_CLIENT_SIDE_AUTH_HEADER_NAME` wins over it).
+    pub client_side_auth_header: Option<String>,
 }
 
 impl Default for RegistryOptions {
@@ -126,6 +139,8 @@ impl Default for RegistryOptions {
             health_interval: Duration::from_secs(30),
             retry_min: Duration::from_secs(5),
             retry_max: Duration::from_secs(60),
+            variant_idle: Duration::from_secs(600),
+            client_side_auth_header: None,
         }
     }
 }
@@ -404,6 +419,7 @@ impl Catalog {
 /// The configured MCP servers. Create with [`Registry::start`]; share the `Arc`.
 pub struct Registry {
     shared: Arc<Shared>,
+    options: RegistryOptions,
     shutdown: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -437,6 +453,10 @@ struct Server {
     info: ServerInfo,
     filter: ToolFilter,
     upstream: Upstream,
+    /// How callers' headers change its session (never for stdio servers: no headers there).
+    rules: Option<HeaderRules>,
+    /// Callers' own sessions with it.
+    variants: Variants,
     state: Mutex<ServerState>,
     /// Wakes the server's task to re-list its tools now (list_changed, a failed call).
     /// An `Arc` of its own: the client's notification handler holds it, and must not hold
@@ -503,6 +523,8 @@ impl Registry {
         let separator = separator.into();
         let upstreams = upstream_config::upstreams(servers)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| HubError::NoRuntime)?;
+        let auth_header =
+            client_headers::client_side_auth_header(options.client_side_auth_header.as_deref());
         let mut list = Vec::with_capacity(servers.len());
         for ((name, config), (_, upstream)) in servers.iter().zip(upstreams) {
             let unsupported = match &upstream {
@@ -530,9 +552,15 @@ impl Registry {
                 }),
                 mcp_info: config.mcp_info.clone(),
             };
+            let http = matches!(
+                &upstream,
+                Upstream::Mcp(c) if !matches!(c.transport, junction_mcp::TransportConfig::Stdio { .. })
+            );
             list.push(Arc::new(Server {
                 info,
                 filter: ToolFilter::from_config(config),
+                rules: http.then(|| HeaderRules::new(name, config, &auth_header)),
+                variants: Variants::default(),
                 upstream,
                 state: Mutex::new(ServerState {
                     status: if unsupported.is_some() {
@@ -572,6 +600,7 @@ impl Registry {
             .collect();
         Ok(Arc::new(Registry {
             shared,
+            options,
             shutdown,
             tasks: Mutex::new(tasks),
         }))
@@ -638,33 +667,27 @@ impl Registry {
         called_name: &str,
         arguments: Option<Arguments>,
     ) -> Result<CallToolResult, HubError> {
-        self.call_tool_reporting(called_name, arguments, None).await
-    }
-
-    /// [`Registry::call_tool`], with the server's progress reports for this call going to
-    /// `on_progress`. The server's session is shared by every caller, so the reports are
-    /// routed by the progress token of this one upstream request; the callback is called from
-    /// the task reading the server's messages and should return quickly.
-    ///
-    /// Dropping the future abandons the call, and the server is told with
-    /// `notifications/cancelled`.
-    pub async fn call_tool_with_progress(
-        &self,
-        called_name: &str,
-        arguments: Option<Arguments>,
-        on_progress: impl Fn(Progress) + Send + Sync + 'static,
-    ) -> Result<CallToolResult, HubError> {
-        self.call_tool_reporting(called_name, arguments, Some(Arc::new(on_progress)))
+        self.call_tool_as(&Caller::default(), called_name, arguments, None)
             .await
     }
 
-    async fn call_tool_reporting(
+    /// [`Registry::call_tool`] for `caller`: its headers may make the call go through a
+    /// session of its own (see `client_headers.rs`), and tools that only its session lists
+    /// can be called. The server's progress reports for this call go to `on_progress`: the
+    /// session may be shared by every caller, so the reports are routed by the progress token
+    /// of this one upstream request; the callback is called from the task reading the
+    /// server's messages and should return quickly.
+    ///
+    /// Dropping the future abandons the call, and the server is told with
+    /// `notifications/cancelled`.
+    pub async fn call_tool_as(
         &self,
+        caller: &Caller,
         called_name: &str,
         arguments: Option<Arguments>,
         on_progress: Option<OnProgress>,
     ) -> Result<CallToolResult, HubError> {
-        let catalog = self.catalog();
+        let catalog = self.catalog_for(caller).await;
         let exposed = match catalog.names().resolve(called_name) {
             Ok(exposed) => exposed.clone(),
             Err(error) => {
@@ -680,6 +703,7 @@ impl Registry {
             .ok_or_else(|| HubError::UnknownServer(exposed.server.clone()))?;
         self.call_on(
             server,
+            caller,
             called_name,
             &exposed.original,
             arguments,
@@ -692,6 +716,7 @@ impl Registry {
     /// REST API does. The server's filters apply as for [`Registry::call_tool`].
     pub async fn call_tool_on(
         &self,
+        caller: &Caller,
         server: &str,
         original_name: &str,
         arguments: Option<Arguments>,
@@ -699,13 +724,21 @@ impl Registry {
         let server = self
             .find(server)
             .ok_or_else(|| HubError::UnknownServer(server.to_owned()))?;
-        self.call_on(server, original_name, original_name, arguments, None)
-            .await
+        self.call_on(
+            server,
+            caller,
+            original_name,
+            original_name,
+            arguments,
+            None,
+        )
+        .await
     }
 
     async fn call_on(
         &self,
         server: &Server,
+        caller: &Caller,
         called_name: &str,
         original: &str,
         arguments: Option<Arguments>,
@@ -719,7 +752,7 @@ impl Registry {
             &self.shared.separator,
             arguments.as_ref(),
         )?;
-        let client = self.client_of(server)?;
+        let client = self.session_for(server, caller).await?;
         let result = match on_progress {
             Some(on_progress) => {
                 client
@@ -733,6 +766,100 @@ impl Registry {
         result.map_err(|error| server.failed(error))
     }
 
+    /// The catalog as `caller` sees it: the shared one, plus the tools of servers absent from
+    /// it (down, typically because they need each caller's credential) that the caller's own
+    /// session lists. Such listings are cached with the session, for the tools TTL.
+    pub async fn catalog_for(&self, caller: &Caller) -> Arc<Catalog> {
+        let catalog = self.catalog();
+        if caller.headers.is_empty() {
+            return catalog;
+        }
+        let absent = self.shared.servers.iter().filter_map(|server| {
+            let key = server.variant_key(caller)?;
+            (!catalog.has_server(&server.info.name)).then_some((server, key))
+        });
+        let listings = futures_util::future::join_all(absent.map(|(server, key)| async move {
+            let listed =
+                tokio::time::timeout(CALLER_LISTING_TIMEOUT, self.variant_tools(server, &key))
+                    .await;
+            match listed {
+                Ok(Ok(tools)) => Some((server, tools)),
+                Ok(Err(error)) => {
+                    tracing::debug!(server = %server.info.name, %error, "cannot list tools with the caller's headers");
+                    None
+                }
+                Err(_) => {
+                    tracing::debug!(server = %server.info.name, "listing tools with the caller's headers timed out");
+                    None
+                }
+            }
+        }))
+        .await;
+        let overlay: BTreeMap<String, ServerEntries> = listings
+            .into_iter()
+            .flatten()
+            .map(|(server, tools)| {
+                let tools = server.filtered(&tools, &self.shared.separator);
+                let entries = ServerEntries::new(&server.info.prefix, tools, &Offerings::default());
+                (server.info.name.clone(), entries)
+            })
+            .collect();
+        if overlay.is_empty() {
+            return catalog;
+        }
+        Arc::new(self.shared.assemble(overlay))
+    }
+
+    /// The tools a caller's own session of `server` lists (cached).
+    async fn variant_tools(
+        &self,
+        server: &Server,
+        key: &VariantKey,
+    ) -> Result<Vec<Tool>, HubError> {
+        let ttl = self.options.tools_ttl;
+        if let Some(tools) = server.variants.cached_tools(key, ttl) {
+            return Ok(tools);
+        }
+        let client = self.variant_session(server, key).await?;
+        let tools = client.list_tools().await?;
+        server.variants.remember_tools(key, tools.clone());
+        Ok(tools)
+    }
+
+    /// The session that serves `caller` on `server`: the shared one, unless the caller's
+    /// headers change it.
+    async fn session_for(&self, server: &Server, caller: &Caller) -> Result<McpClient, HubError> {
+        match server.variant_key(caller) {
+            None => self.client_of(server),
+            Some(key) => self.variant_session(server, &key).await,
+        }
+    }
+
+    async fn variant_session(
+        &self,
+        server: &Server,
+        key: &VariantKey,
+    ) -> Result<McpClient, HubError> {
+        let (Upstream::Mcp(base), Some(rules)) = (&server.upstream, &server.rules) else {
+            return Err(self.unavailable(server));
+        };
+        let config = rules.apply(base, &key.headers);
+        server
+            .variants
+            .client(key, || async move {
+                tracing::debug!(
+                    server = %config.name,
+                    headers = ?key.headers.header_names(),
+                    "opening an MCP session with the caller's headers"
+                );
+                let handler: Arc<dyn NotificationHandler> =
+                    Arc::new(RefreshOnChange(Arc::clone(&server.refresh)));
+                McpClient::connect_with_handler(config, handler).await
+            })
+            .await
+            .map_err(HubError::Upstream)
+    }
+
     /// Gets a prompt by the name a client sees (prefixed, or bare when unambiguous) and
     /// fills it in with `arguments` on its server, called by its original name.
     pub async fn get_prompt(
@@ -740,7 +867,8 @@ impl Registry {
         called_name: &str,
         arguments: Option<Arguments>,
     ) -> Result<GetPromptResult, HubError> {
-        self.get_prompt_in(None, called_name, arguments).await
+        self.get_prompt_in(&Caller::default(), None, called_name, arguments)
+            .await
     }
 
     /// [`Registry::get_prompt`] among the prompts of `servers` only (`mcp_servers` keys), when
@@ -748,6 +876,7 @@ impl Registry {
     /// within the scope.
     pub async fn get_prompt_in(
         &self,
+        caller: &Caller,
         servers: Option<&[String]>,
         called_name: &str,
         arguments: Option<Arguments>,
@@ -764,7 +893,7 @@ impl Registry {
         let server = self
             .find(&server)
             .ok_or_else(|| HubError::UnknownServer(server.clone()))?;
-        let client = self.client_of(server)?;
+        let client = self.session_for(server, caller).await?;
         client
             .get_prompt(&original, arguments)
             .await
@@ -776,12 +905,13 @@ impl Registry {
     /// resource's upstream URI get its exposed URI back, so the client sees the addresses it
     /// can read again.
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, HubError> {
-        self.read_resource_in(None, uri).await
+        self.read_resource_in(&Caller::default(), None, uri).await
     }
 
     /// [`Registry::read_resource`] among the resources of `servers` only, when given.
     pub async fn read_resource_in(
         &self,
+        caller: &Caller,
         servers: Option<&[String]>,
         uri: &str,
     ) -> Result<ReadResourceResult, HubError> {
@@ -803,7 +933,7 @@ impl Registry {
         let server = self
             .find(&server)
             .ok_or_else(|| HubError::UnknownServer(server.clone()))?;
-        let client = self.client_of(server)?;
+        let client = self.session_for(server, caller).await?;
         let mut result = client
             .read_resource(&original)
             .await
@@ -882,6 +1012,13 @@ impl Registry {
     pub async fn shutdown(&self) {
         self.shutdown.send_replace(true);
         let tasks = std::mem::take(&mut *lock(&self.tasks));
+        let variants = self
+            .shared
+            .servers
+            .iter()
+            .flat_map(|server| server.variants.take_all());
+        futures_util::future::join_all(variants.map(|client| async move { client.close().await }))
+            .await;
         for result in futures_util::future::join_all(tasks).await {
             if let Err(error) = result
                 && error.is_panic()
@@ -927,6 +1064,25 @@ impl Server {
         HubError::Upstream(error)
     }
 
+    /// The key of the caller's own session with this server, when its headers change the
+    /// session (`None`: the shared session serves it).
+    fn variant_key(&self, caller: &Caller) -> Option<VariantKey> {
+        let headers = self.rules.as_ref()?.variant(&caller.headers);
+        (!headers.is_default()).then_some(VariantKey {
+            headers,
+            downstream: None,
+        })
+    }
+
+    /// The tools of a listing that the server's filter lets through.
+    fn filtered(&self, tools: &[Tool], separator: &str) -> Vec<Tool> {
+        tools
+            .iter()
+            .filter(|t| self.filter.allows(&t.name, &self.info.prefix, separator))
+            .cloned()
+            .collect()
+    }
+
     /// What the catalog shows of this server: the tools of the last listing that its filter
     /// lets through, and everything else it offers; `None` unless it is healthy and listed.
     fn exposed(&self, separator: &str) -> Option<ServerEntries> {
@@ -934,16 +1090,19 @@ impl Server {
         if state.status != ServerStatus::Healthy {
             return None;
         }
-        let tools: Vec<Tool> = state
-            .tools
-            .as_ref()?
-            .iter()
-            .filter(|t| self.filter.allows(&t.name, &self.info.prefix, separator))
-            .cloned()
-            .collect();
-        let offerings = &state.offerings;
-        Some(ServerEntries {
-            prefix: self.info.prefix.clone(),
+        let tools = self.filtered(state.tools.as_ref()?, separator);
+        Some(ServerEntries::new(
+            &self.info.prefix,
+            tools,
+            &state.offerings,
+        ))
+    }
+}
+
+impl ServerEntries {
+    fn new(prefix: &str, tools: Vec<Tool>, offerings: &Offerings) -> ServerEntries {
+        ServerEntries {
+            prefix: prefix.to_owned(),
             by_name: first_positions(tools.iter().map(|t| t.name.as_ref())),
             tools,
             prompt_by_name: first_positions(offerings.prompts.iter().map(|p| p.name.as_str())),
@@ -955,7 +1114,7 @@ impl Server {
                 offerings.templates.iter().map(|t| t.uri_template.as_str()),
             ),
             templates: offerings.templates.clone(),
-        })
+        }
     }
 }
 
@@ -963,6 +1122,19 @@ impl Shared {
     /// Rebuilds the catalog from every server's current state and publishes it if it differs.
     fn publish(&self) {
         let _one_at_a_time = lock(&self.publishing);
+        let fresh = self.assemble(BTreeMap::new());
+        self.catalog.send_if_modified(|current| {
+            if current.servers == fresh.servers {
+                return false;
+            }
+            *current = Arc::new(fresh);
+            true
+        });
+    }
+
+    /// A catalog of every server's current state, with `overlay`'s entries for servers that
+    /// are not in it (listed through a caller's own session).
+    fn assemble(&self, mut overlay: BTreeMap<String, ServerEntries>) -> Catalog {
         let mut servers = BTreeMap::new();
         let mut tools = Vec::new();
         let mut prompts = Vec::new();
@@ -970,7 +1142,10 @@ impl Shared {
         let mut resources = Vec::new();
         let mut templates = Vec::new();
         for server in &self.servers {
-            let Some(entries) = server.exposed(&self.separator) else {
+            let Some(entries) = server
+                .exposed(&self.separator)
+                .or_else(|| overlay.remove(&server.info.name))
+            else {
                 continue;
             };
             let name = &server.info.name;
@@ -1005,19 +1180,13 @@ impl Shared {
             );
             servers.insert(name.clone(), entries);
         }
-        self.catalog.send_if_modified(|current| {
-            if current.servers == servers {
-                return false;
-            }
-            *current = Arc::new(Catalog {
-                separator: self.separator.clone(),
-                names: NameTable::build(&self.separator, &tools),
-                prompt_names: NameTable::build(&self.separator, &prompts),
-                resource_table: ResourceTable::build(&resource_servers, &resources, &templates),
-                servers,
-            });
-            true
-        });
+        Catalog {
+            separator: self.separator.clone(),
+            names: NameTable::build(&self.separator, &tools),
+            prompt_names: NameTable::build(&self.separator, &prompts),
+            resource_table: ResourceTable::build(&resource_servers, &resources, &templates),
+            servers,
+        }
     }
 }
 
@@ -1105,6 +1274,9 @@ async fn run_server(
         // A ping that changes nothing leaves the catalog alone.
         if listed_count.is_some() || was != status {
             shared.publish();
+        }
+        for idle in server.variants.take_idle(options.variant_idle) {
+            tokio::spawn(async move { idle.close().await });
         }
 
         let wait = if failures == 0 {

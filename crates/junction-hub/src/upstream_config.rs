@@ -6,7 +6,7 @@
 //! instead of surfacing later as a server that is mysteriously unhealthy.
 //!
 //! Some entries are valid LiteLLM but need features Junction does not have yet (OpenAPI
-//! servers from `spec_path`, OAuth2 and AWS auth types). Refusing them would stop configs
+//! servers from `spec_path`, AWS SigV4 and the token-exchange auth types). Refusing them would stop configs
 //! that run under LiteLLM from starting at all, so they become [`Upstream::Unsupported`]:
 //! the server is listed, permanently unhealthy, with the reason as its error.
 
@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use junction_config::McpServerConfig;
-use junction_mcp::{Auth, ClientConfig, TransportConfig};
+use junction_mcp::{Auth, ClientConfig, OAuth2ClientCredentials, TransportConfig};
 use serde_json::Value;
 
 /// A config entry that cannot work, with the YAML path of the key at fault.
@@ -37,7 +37,6 @@ pub enum Upstream {
 
 /// LiteLLM `auth_type`s that need more than a static header; they come with later work.
 const LATER_AUTH_TYPES: &[&str] = &[
-    "oauth2",
     "aws_sigv4",
     "oauth2_token_exchange",
     "oauth2_id_jag",
@@ -133,6 +132,11 @@ pub fn upstream(name: &str, server: &McpServerConfig) -> Result<Upstream, Upstre
         .filter(|t| !t.is_empty());
     let auth = match auth_type {
         None | Some("none") => Auth::None,
+        Some("oauth2") => match oauth2_client_credentials(server) {
+            Some(credentials) => Auth::OAuth2(credentials),
+            // Each caller brings its token (`client_headers.rs`).
+            None => Auth::None,
+        },
         Some(t) if LATER_AUTH_TYPES.contains(&t) => {
             return Ok(Upstream::Unsupported(format!(
                 "auth_type {t} is not supported yet"
@@ -185,6 +189,29 @@ pub fn upstream(name: &str, server: &McpServerConfig) -> Result<Upstream, Upstre
         config = config.with_call_timeout(Duration::from_secs_f64(seconds));
     }
     Ok(Upstream::Mcp(Box::new(config)))
+}
+
+/// The machine-to-machine OAuth2 grant of an `auth_type: oauth2` entry, when it has one:
+/// `client_id`, `client_secret` and `token_url` all set, and `oauth2_flow` not
+/// `authorization_code`.
+pub(crate) fn oauth2_client_credentials(
+    server: &McpServerConfig,
+) -> Option<OAuth2ClientCredentials> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    if server.oauth2_flow.as_deref().map(str::trim) == Some("authorization_code") {
+        return None;
+    }
+    Some(OAuth2ClientCredentials {
+        token_url: given(&server.token_url)?,
+        client_id: given(&server.client_id)?,
+        client_secret: given(&server.client_secret)?,
+        scopes: server.scopes.clone(),
+    })
 }
 
 /// Every entry, in name order; the first bad one is the error.
@@ -376,10 +403,45 @@ mod tests {
                 "o",
                 &server(|s| {
                     s.url = Some("http://h".into());
-                    s.auth_type = Some("oauth2".into());
+                    s.auth_type = Some("aws_sigv4".into());
                 })
             ),
             Ok(Upstream::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn oauth2_with_client_credentials_gets_its_own_token_else_callers_bring_theirs() {
+        let m2m = mcp(upstream(
+            "o",
+            &server(|s| {
+                s.url = Some("http://h".into());
+                s.auth_type = Some("oauth2".into());
+                s.client_id = Some("id".into());
+                s.client_secret = Some("secret".into());
+                s.token_url = Some("http://auth/token".into());
+                s.scopes = vec!["read".into()];
+            }),
+        ));
+        match m2m.auth {
+            Auth::OAuth2(c) => {
+                assert_eq!(
+                    (c.client_id.as_str(), c.token_url.as_str()),
+                    ("id", "http://auth/token")
+                );
+                assert_eq!(c.scopes, ["read"]);
+            }
+            other => panic!("expected client credentials, got {other:?}"),
+        }
+        let per_user = mcp(upstream(
+            "o",
+            &server(|s| {
+                s.url = Some("http://h".into());
+                s.auth_type = Some("oauth2".into());
+                s.client_id = Some("id".into());
+                s.oauth2_flow = Some("authorization_code".into());
+            }),
+        ));
+        assert!(matches!(per_user.auth, Auth::None));
     }
 }

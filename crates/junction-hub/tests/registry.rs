@@ -179,7 +179,12 @@ async fn one_catalog_over_stdio_http_and_python_servers() {
 
     // The REST form: a server (by name or LiteLLM's id) and the upstream name.
     let sum = registry
-        .call_tool_on("web", "get-sum", args(json!({"a": 2, "b": 3})))
+        .call_tool_on(
+            &junction_hub::Caller::default(),
+            "web",
+            "get-sum",
+            args(json!({"a": 2, "b": 3})),
+        )
         .await
         .unwrap();
     assert!(text(&sum).contains('5'), "{}", text(&sum));
@@ -187,6 +192,7 @@ async fn one_catalog_over_stdio_http_and_python_servers() {
     assert_eq!(registry.find_server(&time_id).unwrap().name, "time");
     let by_id = registry
         .call_tool_on(
+            &junction_hub::Caller::default(),
             &time_id,
             "get_current_time",
             args(json!({"timezone": "UTC"})),
@@ -195,7 +201,9 @@ async fn one_catalog_over_stdio_http_and_python_servers() {
         .unwrap();
     assert_ne!(by_id.is_error, Some(true));
     assert!(matches!(
-        registry.call_tool_on("nowhere", "echo", None).await,
+        registry
+            .call_tool_on(&junction_hub::Caller::default(), "nowhere", "echo", None)
+            .await,
         Err(HubError::UnknownServer(_))
     ));
     // A tool that fails answers with a result for the model, not an error.
@@ -287,7 +295,9 @@ async fn a_broken_or_slow_server_holds_up_neither_boot_nor_the_others() {
         other => panic!("expected unavailable, got {other:?}"),
     }
     assert!(matches!(
-        registry.call_tool_on("slow", "x", None).await,
+        registry
+            .call_tool_on(&junction_hub::Caller::default(), "slow", "x", None)
+            .await,
         Err(HubError::Unavailable { .. })
     ));
 
@@ -342,7 +352,12 @@ async fn allowed_and_disallowed_tools_and_params_apply() {
     assert_eq!(
         refusal(
             registry
-                .call_tool_on("everything", "get-tiny-image", None)
+                .call_tool_on(
+                    &junction_hub::Caller::default(),
+                    "everything",
+                    "get-tiny-image",
+                    None
+                )
                 .await
         ),
         "Tool get-tiny-image is not allowed for server everything. \
@@ -351,7 +366,12 @@ async fn allowed_and_disallowed_tools_and_params_apply() {
     assert_eq!(
         refusal(
             registry
-                .call_tool_on("time", "convert_time", args(json!({"time": "10:00"})))
+                .call_tool_on(
+                    &junction_hub::Caller::default(),
+                    "time",
+                    "convert_time",
+                    args(json!({"time": "10:00"}))
+                )
                 .await
         ),
         "Tool convert_time is not allowed for server time. Contact proxy admin to allow this tool."
@@ -434,7 +454,9 @@ async fn shutdown_stops_stdio_servers() {
     })
     .await;
     assert!(matches!(
-        registry.call_tool_on("everything", "echo", None).await,
+        registry
+            .call_tool_on(&junction_hub::Caller::default(), "everything", "echo", None)
+            .await,
         Err(HubError::Unavailable { .. })
     ));
     let _ = std::fs::remove_dir_all(&dir);
@@ -548,7 +570,12 @@ async fn prompts_resources_and_templates_are_listed_prefixed_and_routed() {
     // Outside the scope, a prompt is unknown.
     assert!(matches!(
         registry
-            .get_prompt_in(Some(&["time".to_owned()]), "everything-simple-prompt", None)
+            .get_prompt_in(
+                &junction_hub::Caller::default(),
+                Some(&["time".to_owned()]),
+                "everything-simple-prompt",
+                None
+            )
             .await,
         Err(HubError::UnknownPrompt(NameError::Unknown(_)))
     ));
@@ -612,7 +639,11 @@ async fn prompts_resources_and_templates_are_listed_prefixed_and_routed() {
     // Outside the scope, a resource is unknown.
     assert!(matches!(
         registry
-            .read_resource_in(Some(&["time".to_owned()]), ARCHITECTURE)
+            .read_resource_in(
+                &junction_hub::Caller::default(),
+                Some(&["time".to_owned()]),
+                ARCHITECTURE
+            )
             .await,
         Err(HubError::UnknownResource(_))
     ));
@@ -677,7 +708,11 @@ async fn a_uri_two_servers_share_is_namespaced_and_reads_come_back_namespaced() 
     }
     // Within one server's scope it is that server's.
     let read = registry
-        .read_resource_in(Some(&["everything".to_owned()]), ARCHITECTURE)
+        .read_resource_in(
+            &junction_hub::Caller::default(),
+            Some(&["everything".to_owned()]),
+            ARCHITECTURE,
+        )
         .await
         .unwrap();
     assert_eq!(content_uri_and_text(&read).0, ours);
@@ -693,7 +728,12 @@ async fn a_uri_two_servers_share_is_namespaced_and_reads_come_back_namespaced() 
         Err(HubError::UnknownPrompt(NameError::Ambiguous { .. }))
     ));
     let scoped = registry
-        .get_prompt_in(Some(&["again".to_owned()]), "simple-prompt", None)
+        .get_prompt_in(
+            &junction_hub::Caller::default(),
+            Some(&["again".to_owned()]),
+            "simple-prompt",
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(

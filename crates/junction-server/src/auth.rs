@@ -163,7 +163,7 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
         .find(|v| !v.is_empty())
 }
 
-fn strip_bearer(value: &str) -> &str {
+pub(crate) fn strip_bearer(value: &str) -> &str {
     let value = value.trim();
     match (value.get(..6), value.get(6..)) {
         (Some(scheme), Some(rest))

@@ -18,6 +18,7 @@ mod per_core;
 pub mod principal;
 mod routes;
 mod state;
+mod upstream_headers;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use std::time::Duration;
 use axum::Router as HttpRouter;
 use axum::routing::{any, get, post};
 use junction_config::Config;
-use junction_hub::{HubError, Registry, UpstreamConfigError};
+use junction_hub::{HubError, Registry, RegistryOptions, UpstreamConfigError};
 use junction_llm::{DeploymentError, Router};
 use junction_store::{Store, StoreError};
 use tokio::net::TcpListener;
@@ -93,9 +94,16 @@ impl Gateway {
         let router = Router::from_config(config)?.with_observer(move |failure| {
             observed.upstream_error(&failure.model, &failure.upstream, failure.reason);
         });
-        let mcp = Registry::start(
+        let mcp = Registry::start_with(
             &config.mcp_servers,
             junction_hub::naming::separator_from_env(),
+            RegistryOptions {
+                client_side_auth_header: config
+                    .general_settings
+                    .mcp_client_side_auth_header_name
+                    .clone(),
+                ..RegistryOptions::default()
+            },
         )?;
         let store = match Store::connect(database_url).await {
             Ok(store) => store,

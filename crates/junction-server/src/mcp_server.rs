@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use junction_hub::naming::NameError;
 use junction_hub::registry::Progress;
-use junction_hub::{Arguments, Catalog, HubError, Registry};
+use junction_hub::{Arguments, Caller, Catalog, HubError, Registry};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode,
     GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
@@ -92,6 +92,16 @@ fn scope_of(extensions: &rmcp::model::Extensions) -> Result<Scope, ErrorData> {
         .ok_or_else(|| ErrorData::internal_error("the request carries no server scope", None))
 }
 
+/// Who the request is for, as the route put it into the request (nobody in particular when
+/// absent: the servers' shared sessions serve it).
+fn caller_of(extensions: &rmcp::model::Extensions) -> Arc<Caller> {
+    extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Arc<Caller>>())
+        .cloned()
+        .unwrap_or_default()
+}
+
 fn scoped_tools(catalog: &Catalog, scope: &Scope) -> Vec<Tool> {
     catalog
         .tools(scope.servers())
@@ -143,7 +153,8 @@ impl ServerHandler for CatalogServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let scope = scope_of(&context.extensions)?;
-        let tools = scoped_tools(&self.registry.catalog(), &scope);
+        let caller = caller_of(&context.extensions);
+        let tools = scoped_tools(&*self.registry.catalog_for(&caller).await, &scope);
         Ok(ListToolsResult::with_all_items(tools))
     }
 
@@ -153,17 +164,19 @@ impl ServerHandler for CatalogServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let scope = scope_of(&context.extensions)?;
+        let caller = caller_of(&context.extensions);
         let name = request.name.as_ref();
         let outside_scope = self
             .registry
-            .catalog()
+            .catalog_for(&caller)
+            .await
             .names()
             .resolve(name)
             .is_ok_and(|exposed| !scope.contains(&exposed.server));
         if outside_scope {
             return Err(unknown_tool(name));
         }
-        match relay_call(&self.registry, name, request.arguments, &context).await {
+        match relay_call(&self.registry, &caller, name, request.arguments, &context).await {
             Relayed::Done(Ok(mut result)) => {
                 // A pre-2026 upstream sends no `resultType`, which means "complete"; clients
                 // on 2026-07-28 require it. rmcp strips it again for older clients.
@@ -198,7 +211,12 @@ impl ServerHandler for CatalogServer {
         let name = request.name.as_str();
         match self
             .registry
-            .get_prompt_in(scope.servers(), name, request.arguments)
+            .get_prompt_in(
+                &caller_of(&context.extensions),
+                scope.servers(),
+                name,
+                request.arguments,
+            )
             .await
         {
             Ok(mut result) => {
@@ -236,7 +254,12 @@ impl ServerHandler for CatalogServer {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let scope = scope_of(&context.extensions)?;
         let uri = request.uri.as_str();
-        match self.registry.read_resource_in(scope.servers(), uri).await {
+        let caller = caller_of(&context.extensions);
+        match self
+            .registry
+            .read_resource_in(&caller, scope.servers(), uri)
+            .await
+        {
             Ok(mut result) => {
                 result.result_type.get_or_insert(ResultType::COMPLETE);
                 Ok(result.into())
@@ -311,6 +334,7 @@ enum Relayed {
 ///   upstream.
 async fn relay_call(
     registry: &Registry,
+    caller: &Caller,
     name: &str,
     arguments: Option<Arguments>,
     context: &RequestContext<RoleServer>,
@@ -319,16 +343,17 @@ async fn relay_call(
         return tokio::select! {
             biased;
             () = context.ct.cancelled() => Relayed::Cancelled,
-            result = registry.call_tool(name, arguments) => Relayed::Done(result),
+            result = registry.call_tool_as(caller, name, arguments, None) => Relayed::Done(result),
         };
     };
     // The callback runs on the task reading the upstream's messages and cannot wait, so the
     // reports queue here and this future sends them in order, flushing those queued when the
     // result arrives before the result itself.
     let (reports, mut queued) = mpsc::unbounded_channel();
-    let call = registry.call_tool_with_progress(name, arguments, move |progress| {
+    let on_progress: junction_hub::registry::OnProgress = Arc::new(move |progress| {
         let _ = reports.send(progress);
     });
+    let call = registry.call_tool_as(caller, name, arguments, Some(on_progress));
     let mut call = pin!(call);
     let notify = |progress: Progress| {
         let mut params = ProgressNotificationParam::new(token.clone(), progress.progress);

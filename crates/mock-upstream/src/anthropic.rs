@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::reply::{Answer, Conversation, Reply, join_texts, split_pieces, word_pieces, words};
 use crate::script::Directive;
+use crate::scripted;
 use crate::sse;
 use crate::state::Shared;
 
@@ -26,10 +27,16 @@ pub(crate) async fn messages(
         Ok(admitted) => admitted,
         Err(rejected) => return rejected.into_response(),
     };
-    let parsed = match MessagesRequest::parse(&request, true) {
+    let mut parsed = match MessagesRequest::parse(&request, true) {
         Ok(parsed) => parsed,
         Err(invalid) => return invalid.into_response(),
     };
+    scripted::apply(
+        &shared.opts.tool_calls,
+        &scripted::anthropic_offered(&request),
+        scripted::anthropic_forced(&request),
+        &mut parsed.convo,
+    );
     let directive = Directive::parse(&parsed.convo.model);
     if let Directive::Error(status) = directive {
         return scripted_error(status, &parsed.convo.model).into_response();

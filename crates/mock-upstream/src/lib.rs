@@ -104,6 +104,17 @@
 //! `message_start` event reports `output_tokens: 1`, like the real API; the
 //! final count is in `message_delta`.
 //!
+//! # Scripted tool calls
+//!
+//! [`MockOptions::tool_calls`] lists [`ScriptedToolCall`]s (a tool name and
+//! its JSON arguments) for tests whose tools need real arguments, such as an
+//! MCP tool executed afterwards. When step 2 above calls a tool and
+//! `tool_choice` does not name one, the first scripted call whose tool the
+//! request offers picks the tool instead of the first offered; whichever tool
+//! is called, its scripted `arguments` (if any) replace
+//! `{"query":"<text>"}`. Both wire formats; usage counts the arguments'
+//! words as usual.
+//!
 //! `<n>` in ids (`chatcmpl-mock-<n>`, `msg_mock_<n>`, `call_mock_<n>`,
 //! `toolu_mock_<n>`) is the 1-based sequence number of the request on this
 //! mock.
@@ -128,6 +139,7 @@ mod fixed;
 mod openai;
 mod reply;
 mod script;
+mod scripted;
 mod sse;
 mod state;
 
@@ -142,6 +154,7 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use scripted::ScriptedToolCall;
 pub use state::RecordedRequest;
 use state::Shared;
 
@@ -164,6 +177,9 @@ pub struct MockOptions {
     /// Benchmark fast path: the OpenAI chat routes skip scripting, validation
     /// and recording and answer precomputed bytes (see the `fixed` module).
     pub fixed: bool,
+    /// Scripted tool calls, for tests whose tools need real arguments (see
+    /// "Scripted tool calls" in the crate docs). Empty by default.
+    pub tool_calls: Vec<ScriptedToolCall>,
 }
 
 /// A mock upstream running in the background of the current tokio runtime.

@@ -64,6 +64,7 @@ async fn main() -> ExitCode {
         record: false,
         latency: Duration::from_millis(args.latency_ms),
         fixed: !args.scripted,
+        tool_calls: Vec::new(),
     };
     let shutdown = match shutdown_signal() {
         Ok(shutdown) => shutdown,

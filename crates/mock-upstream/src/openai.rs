@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::reply::{Answer, Conversation, Reply, join_texts, split_pieces, word_pieces, words};
 use crate::script::Directive;
+use crate::scripted;
 use crate::sse;
 use crate::state::Shared;
 
@@ -47,10 +48,16 @@ pub(crate) async fn chat_completions(
         Ok(value) => value,
         Err(err) => return invalid_json(&err).into_response(),
     };
-    let chat = match ChatRequest::parse(&request) {
+    let mut chat = match ChatRequest::parse(&request) {
         Ok(chat) => chat,
         Err(invalid) => return invalid.into_response(),
     };
+    scripted::apply(
+        &shared.opts.tool_calls,
+        &scripted::openai_offered(&request),
+        scripted::openai_forced(&request),
+        &mut chat.convo,
+    );
     let directive = Directive::parse(&chat.convo.model);
     if let Directive::Error(status) = directive {
         return scripted_error(status, &chat.convo.model).into_response();

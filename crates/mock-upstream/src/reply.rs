@@ -19,6 +19,9 @@ pub(crate) struct Conversation {
     pub(crate) ends_with_user: bool,
     /// The tool to call, when tools are offered and not disabled.
     pub(crate) tool: Option<String>,
+    /// The arguments (a JSON object as text) of a scripted tool call, replacing
+    /// `{"query":"<last user text>"}` (see `scripted.rs`).
+    pub(crate) tool_arguments: Option<String>,
     /// Words in the text of all messages, system prompt included.
     pub(crate) prompt_words: usize,
 }
@@ -47,7 +50,10 @@ impl Conversation {
             (Some(results), _) => Reply::Text(format!("Tool result: {results}")),
             (None, Some(name)) if self.ends_with_user => Reply::ToolCall {
                 name: name.clone(),
-                arguments: json!({ "query": self.last_user_text }).to_string(),
+                arguments: self
+                    .tool_arguments
+                    .clone()
+                    .unwrap_or_else(|| json!({ "query": self.last_user_text }).to_string()),
             },
             _ => {
                 let mut text = format!(

@@ -11,7 +11,8 @@
 //!    they only know loopback and the gateway is served under public host names.
 //! 2. The gateway key (`x-litellm-api-key`, else `Authorization`), else 401 with
 //!    `WWW-Authenticate: Bearer realm="junction"` so MCP clients know to send one. The key
-//!    stays here: upstream sessions use their own configured credentials.
+//!    stays here: the request's other headers go to the hub for LiteLLM's per-server header
+//!    rules (`upstream_headers.rs`), without it.
 //! 3. The servers named in the path, by name, alias or LiteLLM id; an unknown one is a 404
 //!    with LiteLLM's sentence, rather than an empty tool list that hides the typo.
 //!    On the unscoped paths, the `x-mcp-servers` header (names, aliases, ids or access
@@ -99,6 +100,8 @@ async fn serve(
         Ok((_, scope)) => {
             let terminating = head.method == axum::http::Method::DELETE;
             head.extensions.insert(scope);
+            head.extensions
+                .insert(crate::upstream_headers::caller_of(&head.headers));
             let request = Request::from_parts(head, body);
             let mut response = state.mcp_http.handle(request).await.map(Body::new);
             // rmcp acknowledges a session DELETE with 202; the Python SDK (and other clients)

@@ -103,9 +103,11 @@ pub async fn tools(State(state): State<SharedState>, headers: HeaderMap) -> Resp
     let result = async {
         let principal = state.auth.authenticate(&headers).await?;
         log.caller = Some(principal.log_name());
+        let caller = crate::upstream_headers::caller_of(&headers);
         let tools: Vec<_> = state
             .mcp
-            .catalog()
+            .catalog_for(&caller)
+            .await
             .tools(None)
             .into_iter()
             .map(|(_, tool)| tool)
@@ -162,7 +164,9 @@ pub async fn list(State(state): State<SharedState>, headers: HeaderMap, query: P
             },
             None => registry.servers().collect(),
         };
-        let catalog = registry.catalog();
+        let catalog = registry
+            .catalog_for(&crate::upstream_headers::caller_of(&headers))
+            .await;
         let mut tools = Vec::new();
         let mut failures = Vec::new();
         for server in &servers {
@@ -247,7 +251,11 @@ pub async fn call(State(state): State<SharedState>, headers: HeaderMap, body: Bo
             }
         };
         log.model = Some(format!("MCP: {name}"));
-        let outcome = state.mcp.call_tool_on(server_id, name, arguments).await;
+        let caller = crate::upstream_headers::caller_of(&headers);
+        let outcome = state
+            .mcp
+            .call_tool_on(&caller, server_id, name, arguments)
+            .await;
         Ok(match outcome {
             Ok(result) => axum::Json(to_json(result)?).into_response(),
             Err(error) => call_error(server_id, error),

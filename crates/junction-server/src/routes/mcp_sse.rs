@@ -116,6 +116,8 @@ pub async fn message(State(state): State<SharedState>, request: Request) -> Resp
         // The handler reads the scope from the request's HTTP parts, as rmcp's streamable
         // service provides them; here it is the session's.
         head.extensions.insert(session.scope.clone());
+        head.extensions
+            .insert(crate::upstream_headers::caller_of(&head.headers));
         message.insert_extension(head);
         session.inbound.send(message).await.map_err(|_| {
             ApiError::not_found(format!("MCP session {id} has ended; open a new one"))

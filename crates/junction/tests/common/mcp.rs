@@ -171,13 +171,27 @@ impl<'a> Session<'a> {
     }
 
     pub async fn send(&self, body: &Value) -> Answer {
+        self.send_with(&[], body).await
+    }
+
+    /// [`Session::send`] with more request headers.
+    pub async fn send_with(&self, extra: &[(&str, &str)], body: &Value) -> Answer {
         let key = format!("Bearer {MASTER_KEY}");
-        let headers = [
+        let mut headers = vec![
             ("x-litellm-api-key", key.as_str()),
             ("mcp-session-id", self.id.as_str()),
             ("mcp-protocol-version", "2025-06-18"),
         ];
+        headers.extend_from_slice(extra);
         post(self.gw, &self.path, &headers, body).await
+    }
+
+    /// [`Session::request`] with more request headers.
+    pub async fn request_with(&self, extra: &[(&str, &str)], method: &str, params: Value) -> Value {
+        let body = json!({"jsonrpc": "2.0", "id": 2, "method": method, "params": params});
+        let answer = self.send_with(extra, &body).await;
+        assert_eq!(answer.status, 200, "{}", answer.message);
+        answer.message
     }
 
     /// A request's JSON-RPC answer (`result` or `error`).
