@@ -6,13 +6,15 @@
 //! * `naming`: LiteLLM's `<server>-<tool>` names, always valid MCP names, never colliding.
 //! * `filter`: `allowed_tools`, `disallowed_tools` and `allowed_params`, with LiteLLM's messages.
 //! * `client_headers`: LiteLLM's per-request upstream headers (`extra_headers`,
-//!   `x-mcp-<alias>-*`, `x-mcp-auth`); `variants`: the extra upstream sessions they need.
+//!   `x-mcp-<alias>-*`, `x-mcp-auth`); `downstream`: relaying upstreams' requests and logs to
+//!   the one client session they belong to; `variants`: the extra upstream sessions both need.
 //!
 //! The HTTP surface (`/mcp`, `/mcp-rest/*`, `/v1/mcp/*`) lives in `junction-server`; this crate
 //! knows nothing of HTTP or of keys: a [`Caller`] carries what matters of the request.
 
 mod caller;
 pub mod client_headers;
+mod downstream;
 pub mod filter;
 pub mod naming;
 pub mod registry;
@@ -22,6 +24,7 @@ mod variants;
 
 pub use caller::Caller;
 pub use client_headers::RequestHeaders;
+pub use downstream::Downstream;
 
 pub use registry::{
     Arguments, Catalog, HubError, Registry, RegistryOptions, ServerHealth, ServerInfo, ServerStatus,

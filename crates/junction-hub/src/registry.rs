@@ -25,11 +25,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use junction_config::McpServerConfig;
 pub use junction_mcp::Progress;
+#[allow(
+    deprecated,
+    reason = "logging is deprecated by SEP-2577, but servers and clients still use it"
+)]
+use junction_mcp::model::LoggingLevel;
 use junction_mcp::model::{
-    CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceContents,
-    ResourceTemplate, Tool,
+    CallToolResult, CompleteRequestParams, CompleteResult, GetPromptResult, Prompt,
+    ReadResourceResult, Reference, Resource, ResourceContents, ResourceTemplate, Tool,
 };
-use junction_mcp::{McpClient, McpError, Notification, NotificationHandler};
+use junction_mcp::{ClientHooks, McpClient, McpError, Notification, NotificationHandler};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::{Notify, watch};
@@ -38,6 +43,7 @@ use tokio::time::Instant;
 
 use crate::caller::Caller;
 use crate::client_headers::{self, HeaderRules};
+use crate::downstream::{self, Relay};
 use crate::filter::{FilterError, ToolFilter};
 use crate::naming::{self, Exposed, NameError, NameTable, ResourceTable};
 use crate::server_id::config_server_id;
@@ -780,7 +786,7 @@ impl Registry {
         });
         let listings = futures_util::future::join_all(absent.map(|(server, key)| async move {
             let listed =
-                tokio::time::timeout(CALLER_LISTING_TIMEOUT, self.variant_tools(server, &key))
+                tokio::time::timeout(CALLER_LISTING_TIMEOUT, self.variant_tools(server, &key, caller))
                     .await;
             match listed {
                 Ok(Ok(tools)) => Some((server, tools)),
@@ -815,12 +821,13 @@ impl Registry {
         &self,
         server: &Server,
         key: &VariantKey,
+        caller: &Caller,
     ) -> Result<Vec<Tool>, HubError> {
         let ttl = self.options.tools_ttl;
         if let Some(tools) = server.variants.cached_tools(key, ttl) {
             return Ok(tools);
         }
-        let client = self.variant_session(server, key).await?;
+        let client = self.variant_session(server, key, caller).await?;
         let tools = client.list_tools().await?;
         server.variants.remember_tools(key, tools.clone());
         Ok(tools)
@@ -831,7 +838,7 @@ impl Registry {
     async fn session_for(&self, server: &Server, caller: &Caller) -> Result<McpClient, HubError> {
         match server.variant_key(caller) {
             None => self.client_of(server),
-            Some(key) => self.variant_session(server, &key).await,
+            Some(key) => self.variant_session(server, &key, caller).await,
         }
     }
 
@@ -839,25 +846,86 @@ impl Registry {
         &self,
         server: &Server,
         key: &VariantKey,
+        caller: &Caller,
     ) -> Result<McpClient, HubError> {
-        let (Upstream::Mcp(base), Some(rules)) = (&server.upstream, &server.rules) else {
+        let Upstream::Mcp(base) = &server.upstream else {
             return Err(self.unavailable(server));
         };
-        let config = rules.apply(base, &key.headers);
+        let config = match &server.rules {
+            Some(rules) => rules.apply(base, &key.headers),
+            None => (**base).clone(),
+        };
+        let downstream = caller
+            .downstream
+            .clone()
+            .filter(|_| key.downstream.is_some());
         server
             .variants
             .client(key, || async move {
                 tracing::debug!(
                     server = %config.name,
                     headers = ?key.headers.header_names(),
-                    "opening an MCP session with the caller's headers"
+                    downstream = ?key.downstream,
+                    "opening an MCP session for one caller"
                 );
-                let handler: Arc<dyn NotificationHandler> =
-                    Arc::new(RefreshOnChange(Arc::clone(&server.refresh)));
-                McpClient::connect_with_handler(config, handler).await
+                let refresh = Arc::clone(&server.refresh);
+                let Some(downstream) = downstream else {
+                    let handler: Arc<dyn NotificationHandler> = Arc::new(RefreshOnChange(refresh));
+                    return McpClient::connect_with_handler(config, handler).await;
+                };
+                let level = downstream.log_level();
+                let relay = Arc::new(Relay {
+                    downstream,
+                    refresh,
+                });
+                let hooks = ClientHooks {
+                    notifications: Some(Arc::clone(&relay) as Arc<dyn NotificationHandler>),
+                    requests: Some(relay),
+                };
+                let client = McpClient::connect_with(config, hooks).await?;
+                if let Some(level) = level {
+                    apply_log_level(&client, level).await;
+                }
+                Ok(client)
             })
             .await
             .map_err(HubError::Upstream)
+    }
+
+    /// A downstream session asked for log messages of `level` and above: its own upstream
+    /// sessions are told, and those it opens later start with it.
+    #[allow(
+        deprecated,
+        reason = "logging is deprecated by SEP-2577, but still used"
+    )]
+    pub async fn set_log_level(&self, downstream: u64, level: LoggingLevel) {
+        let clients = self
+            .shared
+            .servers
+            .iter()
+            .flat_map(|server| server.variants.of_downstream(downstream));
+        futures_util::future::join_all(clients.map(|client| async move {
+            apply_log_level(&client, level).await;
+        }))
+        .await;
+    }
+
+    /// A downstream session ended: the upstream sessions opened for it are closed.
+    pub fn forget_downstream(&self, downstream: u64) {
+        let clients: Vec<McpClient> = self
+            .shared
+            .servers
+            .iter()
+            .flat_map(|server| server.variants.take_downstream(downstream))
+            .collect();
+        if clients.is_empty() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                futures_util::future::join_all(clients.iter().map(McpClient::close)).await;
+            });
+        }
     }
 
     /// Gets a prompt by the name a client sees (prefixed, or bare when unambiguous) and
@@ -916,23 +984,8 @@ impl Registry {
         uri: &str,
     ) -> Result<ReadResourceResult, HubError> {
         let catalog = self.catalog();
-        if catalog.claimed_outside(servers, uri) {
-            return Err(HubError::UnknownResource(NameError::UnknownResource(
-                uri.to_owned(),
-            )));
-        }
+        let (server, original) = self.resource_target(&catalog, servers, uri)?;
         let table = catalog.scoped_resources(servers);
-        let (server, original) = match table.resolve(uri) {
-            Ok(target) => (target.server.to_owned(), target.uri.to_owned()),
-            Err(error) => {
-                return Err(self
-                    .down_server_of_scope(&catalog, servers)
-                    .unwrap_or(HubError::UnknownResource(error)));
-            }
-        };
-        let server = self
-            .find(&server)
-            .ok_or_else(|| HubError::UnknownServer(server.clone()))?;
         let client = self.session_for(server, caller).await?;
         let mut result = client
             .read_resource(&original)
@@ -957,6 +1010,104 @@ impl Registry {
             }
         }
         Ok(result)
+    }
+
+    /// The server and upstream URI a client's resource URI routes to, within `servers`.
+    fn resource_target(
+        &self,
+        catalog: &Catalog,
+        servers: Option<&[String]>,
+        uri: &str,
+    ) -> Result<(&Arc<Server>, String), HubError> {
+        if catalog.claimed_outside(servers, uri) {
+            return Err(HubError::UnknownResource(NameError::UnknownResource(
+                uri.to_owned(),
+            )));
+        }
+        let table = catalog.scoped_resources(servers);
+        let (server, original) = match table.resolve(uri) {
+            Ok(target) => (target.server.to_owned(), target.uri.to_owned()),
+            Err(error) => {
+                return Err(self
+                    .down_server_of_scope(catalog, servers)
+                    .unwrap_or(HubError::UnknownResource(error)));
+            }
+        };
+        let server = self
+            .find(&server)
+            .ok_or_else(|| HubError::UnknownServer(server.clone()))?;
+        Ok((server, original))
+    }
+
+    /// Subscribes `caller` to updates of a resource (`resources/subscribe`). The caller must
+    /// be a downstream session: updates reach it through upstream sessions of its own (see
+    /// `downstream.rs`), so no other client sees them.
+    pub async fn subscribe_resource(
+        &self,
+        caller: &Caller,
+        servers: Option<&[String]>,
+        uri: &str,
+        subscribe: bool,
+    ) -> Result<(), HubError> {
+        let catalog = self.catalog();
+        let (server, original) = self.resource_target(&catalog, servers, uri)?;
+        let client = self.session_for(server, caller).await?;
+        let result = if subscribe {
+            client.subscribe(&original).await
+        } else {
+            client.unsubscribe(&original).await
+        };
+        result.map_err(|error| server.failed(error))
+    }
+
+    /// The exposed URI of upstream `uri` of `server` (what a client subscribed to).
+    pub fn exposed_resource_uri(&self, server: &str, uri: &str) -> String {
+        let catalog = self.catalog();
+        match catalog.resource_table().exposed_uri(server, uri) {
+            Some(exposed) => exposed.to_owned(),
+            None => uri.to_owned(),
+        }
+    }
+
+    /// `completion/complete` for a prompt argument (by the prompt's exposed name) or a
+    /// resource template argument (by its exposed template), asked of its server under the
+    /// upstream name.
+    pub async fn complete(
+        &self,
+        caller: &Caller,
+        servers: Option<&[String]>,
+        mut params: CompleteRequestParams,
+    ) -> Result<CompleteResult, HubError> {
+        let catalog = self.catalog();
+        let server = match &mut params.r#ref {
+            Reference::Prompt(prompt) => {
+                let exposed = catalog
+                    .scoped_prompts(servers)
+                    .resolve(&prompt.name)
+                    .map_err(HubError::UnknownPrompt)?
+                    .clone();
+                prompt.name = exposed.original;
+                exposed.server
+            }
+            Reference::Resource(template) => {
+                let (server, original) = self.resource_target(&catalog, servers, &template.uri)?;
+                template.uri = original;
+                server.info.name.clone()
+            }
+            _ => {
+                return Err(HubError::UnknownPrompt(NameError::Unknown(
+                    "completion reference".to_owned(),
+                )));
+            }
+        };
+        let server = self
+            .find(&server)
+            .ok_or_else(|| HubError::UnknownServer(server.clone()))?;
+        let client = self.session_for(server, caller).await?;
+        client
+            .complete(params)
+            .await
+            .map_err(|error| server.failed(error))
     }
 
     /// The session of a server, or why it has none.
@@ -1067,10 +1218,19 @@ impl Server {
     /// The key of the caller's own session with this server, when its headers change the
     /// session (`None`: the shared session serves it).
     fn variant_key(&self, caller: &Caller) -> Option<VariantKey> {
-        let headers = self.rules.as_ref()?.variant(&caller.headers);
-        (!headers.is_default()).then_some(VariantKey {
+        let headers = self
+            .rules
+            .as_ref()
+            .map(|rules| rules.variant(&caller.headers))
+            .unwrap_or_default();
+        let downstream = caller
+            .downstream
+            .as_deref()
+            .filter(|d| downstream::wants_own_sessions(*d))
+            .map(|d| d.id());
+        (!headers.is_default() || downstream.is_some()).then_some(VariantKey {
             headers,
-            downstream: None,
+            downstream,
         })
     }
 
@@ -1377,6 +1537,17 @@ async fn optional_listing<T>(
             tracing::debug!(server = client.name(), %error, "cannot list MCP {what}; none exposed");
             Vec::new()
         }
+    }
+}
+
+/// Sets a session's log level; a server without logging simply keeps quiet.
+#[allow(
+    deprecated,
+    reason = "logging is deprecated by SEP-2577, but still used"
+)]
+async fn apply_log_level(client: &McpClient, level: LoggingLevel) {
+    if let Err(error) = client.set_logging_level(level).await {
+        tracing::debug!(server = client.name(), %error, "cannot set the MCP log level");
     }
 }
 

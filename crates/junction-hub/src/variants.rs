@@ -123,6 +123,15 @@ impl Variants {
         self.take_where(|key, _| key.downstream == Some(downstream))
     }
 
+    /// The open sessions of one downstream session.
+    pub(crate) fn of_downstream(&self, downstream: u64) -> Vec<McpClient> {
+        lock(&self.entries)
+            .iter()
+            .filter(|(key, _)| key.downstream == Some(downstream))
+            .filter_map(|(_, entry)| entry.client.get().cloned())
+            .collect()
+    }
+
     /// Removes every session and returns them, to be closed.
     pub(crate) fn take_all(&self) -> Vec<McpClient> {
         self.take_where(|_, _| true)

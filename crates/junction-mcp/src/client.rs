@@ -12,8 +12,11 @@
 //! makes concurrent callers share that work. The failed request itself is sent again only
 //! when that cannot run anything twice: always when it certainly did not reach the server
 //! (connection refused, a session the server said it does not know), and otherwise only for
-//! idempotent operations (`*/list`, `prompts/get`, `resources/read`, `ping`). A `tools/call`
-//! that may have run becomes [`McpError::Disconnected`].
+//! idempotent operations (`*/list`, `prompts/get`, `resources/read`, `completion/complete`,
+//! `logging/setLevel`, `resources/subscribe` and `unsubscribe`, `ping`). A `tools/call` that
+//! may have run becomes [`McpError::Disconnected`]. A new session is told the logging level
+//! and the resource subscriptions of the old one before any call uses it (see
+//! [`crate::remembered`]).
 //!
 //! Every operation is bounded by [`ClientConfig::call_timeout`], reconnection included. When
 //! the time is up, or the caller stops waiting (drops the future), the server is told with
@@ -28,11 +31,19 @@ use rmcp::ServiceError;
 use rmcp::ServiceExt as _;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
-    ClientRequest, ErrorCode, ErrorData, GetPromptRequest, GetPromptRequestParams, GetPromptResult,
-    Implementation, InitializeResult, ListPromptsRequest, ListResourceTemplatesRequest,
-    ListResourcesRequest, ListToolsRequest, PaginatedRequestParams, PingRequest, Prompt,
-    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResult, RequestId, Resource,
-    ResourceTemplate, ServerPeerInfo, ServerResult, Tool,
+    ClientRequest, CompleteRequest, CompleteRequestParams, CompleteResult, ErrorCode, ErrorData,
+    GetPromptRequest, GetPromptRequestParams, GetPromptResult, Implementation, InitializeResult,
+    ListPromptsRequest, ListResourceTemplatesRequest, ListResourcesRequest, ListToolsRequest,
+    PaginatedRequestParams, PingRequest, Prompt, ReadResourceRequest, ReadResourceRequestParams,
+    ReadResourceResult, RequestId, Resource, ResourceTemplate, ServerPeerInfo, ServerResult, Tool,
+};
+#[allow(
+    deprecated,
+    reason = "logging and resources/subscribe are deprecated (SEP-2577, and listen in 2026-07-28), but servers of the 2025 revisions implement them"
+)]
+use rmcp::model::{
+    LoggingLevel, SetLevelRequest, SetLevelRequestParams, SubscribeRequest, SubscribeRequestParams,
+    UnsubscribeRequest, UnsubscribeRequestParams,
 };
 use rmcp::service::{ClientInitializeError, Peer, PeerRequestOptions, RoleClient, RunningService};
 use rmcp::{ClientLifecycleMode, ClientServiceExt};
@@ -40,6 +51,8 @@ use tokio::time::Instant;
 
 use crate::auth::Credentials;
 use crate::handler::{Handler, NotificationHandler, Progress, ProgressCallback, ProgressRoutes};
+use crate::remembered::Remembered;
+use crate::requests::ClientHooks;
 use crate::transport::{self, TransportFailure, Watched, WireState};
 use crate::{Auth, ClientConfig, McpError, TransportConfig};
 
@@ -84,7 +97,9 @@ struct Inner {
     config: ClientConfig,
     /// The HTTP client and credentials of the HTTP transports, made once per client.
     http: Option<HttpParts>,
-    notifications: Option<Arc<dyn NotificationHandler>>,
+    hooks: ClientHooks,
+    /// The logging level and subscriptions every new session is told again.
+    remembered: Remembered,
     current: Mutex<Option<Arc<Session>>>,
     /// Held while opening a session, so concurrent callers open one between them.
     reconnect: tokio::sync::Mutex<()>,
@@ -179,7 +194,7 @@ impl ConnectFailure {
 impl McpClient {
     /// Connects and initializes a session, within [`ClientConfig::connect_timeout`].
     pub async fn connect(config: ClientConfig) -> Result<McpClient, McpError> {
-        Self::start(config, None).await
+        Self::connect_with(config, ClientHooks::default()).await
     }
 
     /// [`McpClient::connect`], with the server's notifications going to `handler`.
@@ -187,12 +202,19 @@ impl McpClient {
         config: ClientConfig,
         handler: Arc<dyn NotificationHandler>,
     ) -> Result<McpClient, McpError> {
-        Self::start(config, Some(handler)).await
+        let hooks = ClientHooks {
+            notifications: Some(handler),
+            requests: None,
+        };
+        Self::connect_with(config, hooks).await
     }
 
-    async fn start(
+    /// [`McpClient::connect`], with the server's notifications and requests (sampling,
+    /// elicitation, roots) going to `hooks`. The client announces the capabilities of
+    /// `hooks.requests`, and none without it.
+    pub async fn connect_with(
         config: ClientConfig,
-        notifications: Option<Arc<dyn NotificationHandler>>,
+        hooks: ClientHooks,
     ) -> Result<McpClient, McpError> {
         let name: Arc<str> = Arc::from(config.name.as_str());
         let http = match &config.transport {
@@ -218,7 +240,8 @@ impl McpClient {
         let inner = Arc::new(Inner {
             name,
             http,
-            notifications,
+            hooks,
+            remembered: Remembered::default(),
             current: Mutex::new(None),
             reconnect: tokio::sync::Mutex::new(()),
             sessions_opened: AtomicU64::new(0),
@@ -355,8 +378,8 @@ impl McpClient {
                             Err(Failure::Final(inner.rejected(
                                 "tools/call",
                                 ErrorCode::INTERNAL_ERROR.0,
-                                "the server asked for client input (elicitation or sampling), \
-                         which this client does not provide",
+                                "the server asked for client input inside its result \
+                         (2026-07-28 input requests), which this client does not answer",
                             )))
                         }
                         other => Err(Failure::Final(inner.unexpected("tools/call", &other))),
@@ -434,6 +457,95 @@ impl McpClient {
                     .request(&session, request, "ping", deadline, None)
                     .await
                     .map(|_| ())
+            }
+        })
+        .await
+    }
+
+    /// Asks the server to send log messages (`notifications/message`, delivered to the
+    /// notification handler as [`crate::Notification::Log`]) of `level` and above
+    /// (`logging/setLevel`). The level is remembered and set again on every new session.
+    #[allow(
+        deprecated,
+        reason = "logging is deprecated by SEP-2577, but servers still implement it"
+    )]
+    pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), McpError> {
+        let previous = self.inner.remembered.set_level(level);
+        let request =
+            ClientRequest::SetLevelRequest(SetLevelRequest::new(SetLevelRequestParams::new(level)));
+        let answer = self.ask("logging/setLevel", request, |_| Ok(())).await;
+        if answer.is_err() {
+            self.inner.remembered.undo_level(level, previous);
+        }
+        answer
+    }
+
+    /// Subscribes to changes of the resource `uri` (`resources/subscribe`): the server sends
+    /// `notifications/resources/updated`, delivered to the notification handler as
+    /// [`crate::Notification::ResourceUpdated`]. The subscription is remembered and made
+    /// again on every new session, until [`McpClient::unsubscribe`].
+    #[allow(
+        deprecated,
+        reason = "resources/subscribe is legacy-only in rmcp (2026-07-28 uses subscriptions/listen), but servers of the 2025 revisions implement it"
+    )]
+    pub async fn subscribe(&self, uri: &str) -> Result<(), McpError> {
+        let new = self.inner.remembered.subscribe(uri);
+        let request = ClientRequest::SubscribeRequest(SubscribeRequest::new(
+            SubscribeRequestParams::new(uri),
+        ));
+        let answer = self.ask("resources/subscribe", request, |_| Ok(())).await;
+        if answer.is_err() && new {
+            self.inner.remembered.unsubscribe(uri);
+        }
+        answer
+    }
+
+    /// Ends a subscription (`resources/unsubscribe`). It is forgotten even if the request
+    /// fails, so a new session does not subscribe again.
+    #[allow(
+        deprecated,
+        reason = "resources/unsubscribe is legacy-only in rmcp (2026-07-28 uses subscriptions/listen), but servers of the 2025 revisions implement it"
+    )]
+    pub async fn unsubscribe(&self, uri: &str) -> Result<(), McpError> {
+        self.inner.remembered.unsubscribe(uri);
+        let request = ClientRequest::UnsubscribeRequest(UnsubscribeRequest::new(
+            UnsubscribeRequestParams::new(uri),
+        ));
+        self.ask("resources/unsubscribe", request, |_| Ok(())).await
+    }
+
+    /// Suggestions for the value of a prompt's or resource template's argument
+    /// (`completion/complete`).
+    pub async fn complete(
+        &self,
+        params: CompleteRequestParams,
+    ) -> Result<CompleteResult, McpError> {
+        let request = ClientRequest::CompleteRequest(CompleteRequest::new(params));
+        self.ask("completion/complete", request, |result| match result {
+            ServerResult::CompleteResult(result) => Ok(result),
+            other => Err(Box::new(other)),
+        })
+        .await
+    }
+
+    /// An idempotent operation of one request: sends `request` (again on a new session if
+    /// the connection broke under it) and reads the answer with `take`, which gives back the
+    /// answers of the wrong kind.
+    async fn ask<T: Send + 'static>(
+        &self,
+        operation: &'static str,
+        request: ClientRequest,
+        take: fn(ServerResult) -> Result<T, Box<ServerResult>>,
+    ) -> Result<T, McpError> {
+        let inner = Arc::clone(&self.inner);
+        self.execute(operation, Retry::Idempotent, move |session, deadline| {
+            let inner = Arc::clone(&inner);
+            let request = request.clone();
+            async move {
+                let answer = inner
+                    .request(&session, request, operation, deadline, None)
+                    .await?;
+                take(answer).map_err(|other| Failure::Final(inner.unexpected(operation, &other)))
             }
         })
         .await
@@ -612,6 +724,7 @@ impl Inner {
             }
         }
         let session = self.connect_with_backoff(operation, deadline).await?;
+        self.restore(&session, deadline).await;
         let mut current = self.lock_current();
         if self.closed.load(Ordering::Acquire) {
             drop(current);
@@ -620,6 +733,48 @@ impl Inner {
         }
         *current = Some(Arc::clone(&session));
         Ok(session)
+    }
+
+    /// Tells a new session what the old ones were told: the logging level, the
+    /// subscriptions. A failure is logged and not the caller's: the operation that needed the
+    /// session goes on (a broken session is noticed by its own request).
+    #[allow(
+        deprecated,
+        reason = "logging and resources/subscribe are deprecated (SEP-2577, and listen in 2026-07-28), but servers of the 2025 revisions implement them"
+    )]
+    async fn restore(&self, session: &Session, deadline: Instant) {
+        let remembered = self.remembered.snapshot();
+        let level = remembered.level.map(|level| {
+            let params = SetLevelRequestParams::new(level);
+            let request = ClientRequest::SetLevelRequest(SetLevelRequest::new(params));
+            ("logging/setLevel", request)
+        });
+        let subscriptions = remembered.subscriptions.into_iter().map(|uri| {
+            let params = SubscribeRequestParams::new(uri);
+            let request = ClientRequest::SubscribeRequest(SubscribeRequest::new(params));
+            ("resources/subscribe", request)
+        });
+        for (operation, request) in level.into_iter().chain(subscriptions) {
+            let why = match self
+                .request(session, request, operation, deadline, None)
+                .await
+            {
+                Ok(_) => continue,
+                Err(Failure::Final(error)) => error.to_string(),
+                Err(Failure::Unauthorized(message)) => message,
+                Err(Failure::NotDelivered(message) | Failure::Lost(message)) => {
+                    self.mark_broken(session, &message);
+                    message
+                }
+            };
+            tracing::warn!(
+                server = %self.name,
+                session = session.generation,
+                operation,
+                error = %why,
+                "could not restore a setting on the new MCP session"
+            );
+        }
     }
 
     /// The current session if it can take a request.
@@ -754,14 +909,16 @@ impl Inner {
         let state = Arc::new(WireState::default());
         let progress = state.progress.clone();
         let mut oauth_token = None;
-        let new_handler = || Handler::new(Arc::clone(&self.name), self.notifications.clone());
+        let new_handler = || Handler::new(Arc::clone(&self.name), self.hooks.clone());
+        // The stateless 2026-07-28 revision has no server-initiated requests on a session, so a
+        // client that answers them (sampling, elicitation, roots) speaks the stateful one.
+        let lifecycle = if self.hooks.requests.is_some() {
+            ClientLifecycleMode::Initialize
+        } else {
+            crate::handler::lifecycle()
+        };
         let mut served = self
-            .serve_wire(
-                new_handler(),
-                &state,
-                crate::handler::lifecycle(),
-                &mut oauth_token,
-            )
+            .serve_wire(new_handler(), &state, lifecycle, &mut oauth_token)
             .await?;
         // The specification's era detection: anything but a modern answer to `server/discover`
         // means a pre-2026 server. rmcp falls back by itself on errors and silence, but not when
@@ -1105,6 +1262,18 @@ mod tests {
         assert_send(&client.get_prompt("p", None));
         assert_send(&client.read_resource("u"));
         assert_send(&client.ping());
+        #[allow(deprecated, reason = "only compiled")]
+        assert_send(&client.set_logging_level(rmcp::model::LoggingLevel::Info));
+        assert_send(&client.subscribe("u"));
+        assert_send(&client.unsubscribe("u"));
+        assert_send(&client.complete(CompleteRequestParams::new(
+            rmcp::model::Reference::for_prompt("p"),
+            rmcp::model::ArgumentInfo::new("a", ""),
+        )));
+        assert_send(&McpClient::connect_with(
+            ClientConfig::new("s", TransportConfig::StreamableHttp { url: String::new() }),
+            ClientHooks::default(),
+        ));
         assert_send(&client.close());
         assert_send(&McpClient::connect(ClientConfig::new(
             "s",

@@ -1,12 +1,14 @@
-//! What the server sends us unasked: notifications, and progress for calls in flight.
+//! What the server sends us unasked: notifications, requests, and progress for calls in flight.
 //!
 //! `rmcp` hands everything a server sends outside of answers to a `ClientHandler`. Ours
-//! declares no client capabilities (no roots, no sampling, no elicitation: a gateway has no
-//! user to ask and no model of its own to lend), forwards the notifications a gateway cares
-//! about to the user's [`NotificationHandler`], and routes progress notifications to the
-//! callback of the [`crate::McpClient::call_tool_with_progress`] call that asked for them, by
-//! progress token. One handler exists per session, so progress tokens (numbered per session by
-//! `rmcp`) never mix across reconnections.
+//! forwards the notifications a gateway cares about to the user's [`NotificationHandler`], and
+//! routes progress notifications to the callback of the
+//! [`crate::McpClient::call_tool_with_progress`] call that asked for them, by progress token.
+//! It declares only the client capabilities (roots, sampling, elicitation) of the user's
+//! [`ServerRequestHandler`] and hands those requests to it (see [`crate::requests`]); without
+//! one it declares none, as a gateway has no user to ask and no model of its own to lend, and
+//! refuses them with method-not-found. `ping` is answered by `rmcp`. One handler exists per
+//! session, so progress tokens (numbered per session by `rmcp`) never mix across reconnections.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,11 +19,23 @@ use std::sync::{Arc, Mutex, PoisonError};
 )]
 use rmcp::model::LoggingMessageNotificationParam;
 use rmcp::model::{
-    ClientCapabilities, Implementation, InitializeRequestParams, NumberOrString,
-    ProgressNotificationParam, ProgressToken, ProtocolVersion, ResourceUpdatedNotificationParam,
+    ClientCapabilities, ClientResult, ElicitRequest, ElicitRequestParams, ElicitResult,
+    ElicitationCreateRequestMethod, ErrorData, Implementation, InitializeRequestParams,
+    NumberOrString, ProgressNotificationParam, ProgressToken, ProtocolVersion,
+    ResourceUpdatedNotificationParam, ServerRequest,
 };
-use rmcp::service::{NotificationContext, RoleClient};
+#[allow(
+    deprecated,
+    reason = "sampling and roots are deprecated by SEP-2577, but servers still send them"
+)]
+use rmcp::model::{
+    CreateMessageRequest, CreateMessageRequestMethod, CreateMessageRequestParams,
+    CreateMessageResult, ListRootsRequest, ListRootsRequestMethod, ListRootsResult,
+};
+use rmcp::service::{NotificationContext, RequestContext, RoleClient};
 use rmcp::{ClientHandler, ClientLifecycleMode};
+
+use crate::requests::{self, ClientHooks, ServerRequestHandler};
 
 /// One progress report of a running request.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,34 +141,43 @@ impl Drop for RouteGuard {
 /// The `rmcp` client handler of one session.
 pub(crate) struct Handler {
     server: Arc<str>,
-    notifications: Option<Arc<dyn NotificationHandler>>,
+    hooks: ClientHooks,
 }
 
 impl Handler {
-    pub(crate) fn new(
-        server: Arc<str>,
-        notifications: Option<Arc<dyn NotificationHandler>>,
-    ) -> Self {
-        Handler {
-            server,
-            notifications,
-        }
+    pub(crate) fn new(server: Arc<str>, hooks: ClientHooks) -> Self {
+        Handler { server, hooks }
     }
 
     fn forward(&self, notification: Notification) {
-        if let Some(handler) = &self.notifications {
+        if let Some(handler) = &self.hooks.notifications {
             handler.on_notification(&self.server, notification);
         }
     }
+
+    /// Hands a server's request to the request handler; `None` when there is none.
+    async fn ask(
+        &self,
+        request: ServerRequest,
+        context: RequestContext<RoleClient>,
+    ) -> Option<Result<ClientResult, ErrorData>> {
+        let handler: &dyn ServerRequestHandler = self.hooks.requests.as_deref()?;
+        Some(requests::ask(handler, &self.server, request, context).await)
+    }
 }
 
-/// The identity and capabilities we announce in `initialize`.
-pub(crate) fn client_info() -> InitializeRequestParams {
-    // No roots, sampling or elicitation: we would have nothing honest to answer with. The
-    // `initialize` handshake only exists up to 2025-11-25, so that is what it offers; the
-    // stateless 2026-07-28 revision is reached through `server/discover` (see `lifecycle`).
+/// The identity and capabilities we announce in `initialize`: those of the request handler,
+/// or none.
+pub(crate) fn client_info(requests: Option<&dyn ServerRequestHandler>) -> InitializeRequestParams {
+    // Without a request handler, no roots, sampling or elicitation: we would have nothing
+    // honest to answer with. The `initialize` handshake only exists up to 2025-11-25, so that
+    // is what it offers; the stateless 2026-07-28 revision is reached through
+    // `server/discover` (see `lifecycle`).
+    let capabilities = requests.map_or_else(ClientCapabilities::default, |handler| {
+        handler.capabilities()
+    });
     InitializeRequestParams::new(
-        ClientCapabilities::default(),
+        capabilities,
         Implementation::new("junction", env!("CARGO_PKG_VERSION")),
     )
     .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
@@ -180,7 +203,56 @@ fn token_text(token: &ProgressToken) -> String {
 
 impl ClientHandler for Handler {
     fn get_info(&self) -> InitializeRequestParams {
-        client_info()
+        client_info(self.hooks.requests.as_deref())
+    }
+
+    #[allow(
+        deprecated,
+        reason = "sampling is deprecated by SEP-2577, but servers still send it"
+    )]
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, ErrorData> {
+        let request = ServerRequest::CreateMessageRequest(CreateMessageRequest::new(params));
+        match self.ask(request, context).await {
+            None => Err(ErrorData::method_not_found::<CreateMessageRequestMethod>()),
+            Some(Ok(ClientResult::CreateMessageResult(result))) => Ok(*result),
+            Some(Ok(other)) => Err(requests::mismatch("sampling/createMessage", &other)),
+            Some(Err(error)) => Err(error),
+        }
+    }
+
+    async fn create_elicitation(
+        &self,
+        params: ElicitRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        let request = ServerRequest::ElicitRequest(ElicitRequest::new(params));
+        match self.ask(request, context).await {
+            None => Err(ErrorData::method_not_found::<ElicitationCreateRequestMethod>()),
+            Some(Ok(ClientResult::ElicitResult(result))) => Ok(result),
+            Some(Ok(other)) => Err(requests::mismatch("elicitation/create", &other)),
+            Some(Err(error)) => Err(error),
+        }
+    }
+
+    #[allow(
+        deprecated,
+        reason = "roots are deprecated by SEP-2577, but servers still ask for them"
+    )]
+    async fn list_roots(
+        &self,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, ErrorData> {
+        let request = ServerRequest::ListRootsRequest(ListRootsRequest::default());
+        match self.ask(request, context).await {
+            None => Err(ErrorData::method_not_found::<ListRootsRequestMethod>()),
+            Some(Ok(ClientResult::ListRootsResult(result))) => Ok(result),
+            Some(Ok(other)) => Err(requests::mismatch("roots/list", &other)),
+            Some(Err(error)) => Err(error),
+        }
     }
 
     async fn on_progress(
@@ -273,11 +345,37 @@ mod tests {
     }
 
     #[test]
-    fn we_announce_no_client_capabilities() {
-        let info = client_info();
+    fn without_a_request_handler_we_announce_no_client_capabilities() {
+        let info = client_info(None);
         assert!(info.capabilities.roots.is_none());
         assert!(info.capabilities.sampling.is_none());
         assert!(info.capabilities.elicitation.is_none());
         assert_eq!(info.client_info.name, "junction");
+    }
+
+    /// Answers nothing; announces roots only.
+    struct RootsOnly;
+
+    impl ServerRequestHandler for RootsOnly {
+        #[allow(deprecated, reason = "roots are deprecated by SEP-2577")]
+        fn capabilities(&self) -> ClientCapabilities {
+            ClientCapabilities::builder().enable_roots().build()
+        }
+
+        fn handle(
+            &self,
+            _server: &str,
+            _request: ServerRequest,
+        ) -> futures_util::future::BoxFuture<'static, Result<ClientResult, ErrorData>> {
+            Box::pin(async { Ok(ClientResult::empty(())) })
+        }
+    }
+
+    #[test]
+    fn with_a_request_handler_we_announce_its_capabilities() {
+        let info = client_info(Some(&RootsOnly));
+        assert!(info.capabilities.roots.is_some());
+        assert!(info.capabilities.sampling.is_none());
+        assert!(info.capabilities.elicitation.is_none());
     }
 }

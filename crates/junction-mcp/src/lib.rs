@@ -14,6 +14,8 @@ mod config;
 mod error;
 mod handler;
 pub mod openai;
+mod remembered;
+mod requests;
 mod tls;
 mod transport;
 
@@ -22,4 +24,5 @@ pub use client::McpClient;
 pub use config::{ClientConfig, DEFAULT_CALL_TIMEOUT, TlsConfig, TransportConfig};
 pub use error::McpError;
 pub use handler::{Notification, NotificationHandler, Progress};
+pub use requests::{ClientHooks, ServerRequestHandler};
 pub use rmcp::model;

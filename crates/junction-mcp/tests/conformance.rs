@@ -2,8 +2,9 @@
 //! on this library (`examples/conformance_client.rs`).
 //!
 //! `scripts/conformance-client` prints the whole picture; this test keeps the scenarios that
-//! pass from regressing. Not here: `elicitation-sep1034-client-defaults` (the library declares
-//! no elicitation capability yet) and the `auth/*` scenarios (interactive OAuth flows).
+//! pass from regressing. Not here: `elicitation-sep1034-client-defaults` (the example client
+//! has no request handler, so it declares no elicitation capability) and the `auth/*`
+//! scenarios (interactive OAuth flows).
 
 #![allow(clippy::expect_used)]
 

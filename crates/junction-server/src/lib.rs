@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod clock;
 mod error;
+mod mcp_downstream;
 mod mcp_legacy_sse;
 mod mcp_server;
 mod metrics;

@@ -30,13 +30,20 @@ use std::sync::Arc;
 
 use junction_hub::naming::NameError;
 use junction_hub::registry::Progress;
-use junction_hub::{Arguments, Caller, Catalog, HubError, Registry};
+use junction_hub::{Arguments, Caller, Catalog, Downstream, HubError, Registry};
+
+use crate::mcp_downstream::DownstreamSession;
+#[allow(
+    deprecated,
+    reason = "logging and subscriptions are deprecated by SEP-2577 but used"
+)]
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode,
-    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ProgressNotificationParam, Prompt, ReadResourceRequestParams, ReadResourceResponse, Resource,
-    ResourceTemplate, ResultType, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ContentBlock, ErrorCode, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProgressNotificationParam, Prompt, ReadResourceRequestParams,
+    ReadResourceResponse, Resource, ResourceTemplate, ResultType, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -71,14 +78,26 @@ pub struct CatalogServer {
     /// Dropped with the session (rmcp drops the handler when the session ends); its
     /// receivers then see the channel close, which stops the `list_changed` forwarder.
     session_open: watch::Sender<()>,
+    /// The session as upstreams talk back to it; dropping it closes the upstream sessions
+    /// opened for it.
+    downstream: Arc<DownstreamSession>,
 }
 
 impl CatalogServer {
     pub fn new(registry: Arc<Registry>) -> CatalogServer {
         CatalogServer {
+            downstream: Arc::new(DownstreamSession::new(Arc::clone(&registry))),
             registry,
             session_open: watch::Sender::new(()),
         }
+    }
+
+    /// Who a request is for: its headers (from the route) and this session.
+    fn caller(&self, context: &RequestContext<RoleServer>) -> Caller {
+        self.downstream.attach(&context.peer);
+        let mut caller = (*caller_of(&context.extensions)).clone();
+        caller.downstream = Some(Arc::clone(&self.downstream) as Arc<dyn Downstream>);
+        caller
     }
 }
 
@@ -132,14 +151,21 @@ impl Listed {
     }
 }
 
+#[allow(
+    deprecated,
+    reason = "logging and resources/subscribe are deprecated by SEP-2577, but clients of the earlier revisions use them"
+)]
 impl ServerHandler for CatalogServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()
+                .enable_completions()
+                .enable_logging()
                 .enable_prompts()
                 .enable_prompts_list_changed()
                 .enable_resources()
                 .enable_resources_list_changed()
+                .enable_resources_subscribe()
                 .enable_tools()
                 .enable_tool_list_changed()
                 .build(),
@@ -164,7 +190,7 @@ impl ServerHandler for CatalogServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let scope = scope_of(&context.extensions)?;
-        let caller = caller_of(&context.extensions);
+        let caller = self.caller(&context);
         let name = request.name.as_ref();
         let outside_scope = self
             .registry
@@ -212,7 +238,7 @@ impl ServerHandler for CatalogServer {
         match self
             .registry
             .get_prompt_in(
-                &caller_of(&context.extensions),
+                &self.caller(&context),
                 scope.servers(),
                 name,
                 request.arguments,
@@ -254,7 +280,7 @@ impl ServerHandler for CatalogServer {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let scope = scope_of(&context.extensions)?;
         let uri = request.uri.as_str();
-        let caller = caller_of(&context.extensions);
+        let caller = self.caller(&context);
         match self
             .registry
             .read_resource_in(&caller, scope.servers(), uri)
@@ -266,6 +292,55 @@ impl ServerHandler for CatalogServer {
             }
             Err(error) => Err(request_error(&scope, error, || unknown_resource(uri))),
         }
+    }
+
+    /// Relayed to the upstream sessions this client's calls use (its own, see
+    /// `junction_hub::Downstream`), so their log messages come to it at that level.
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.downstream.attach(&context.peer);
+        self.downstream.set_log_level(request.level);
+        self.registry
+            .set_log_level(self.downstream.id(), request.level)
+            .await;
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.downstream.mark_subscribed();
+        self.subscription(&request.uri, true, &context).await
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subscription(&request.uri, false, &context).await
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let scope = scope_of(&context.extensions)?;
+        let caller = self.caller(&context);
+        self.registry
+            .complete(&caller, scope.servers(), request)
+            .await
+            .map_err(|error| {
+                request_error(&scope, error, || {
+                    ErrorData::invalid_params("unknown completion reference", None)
+                })
+            })
     }
 
     /// Forwards catalog changes that touch this session's scope as
@@ -310,6 +385,22 @@ impl ServerHandler for CatalogServer {
                 }
             }
         });
+    }
+}
+
+impl CatalogServer {
+    async fn subscription(
+        &self,
+        uri: &str,
+        subscribe: bool,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let scope = scope_of(&context.extensions)?;
+        let caller = self.caller(context);
+        self.registry
+            .subscribe_resource(&caller, scope.servers(), uri, subscribe)
+            .await
+            .map_err(|error| request_error(&scope, error, || unknown_resource(uri)))
     }
 }
 
