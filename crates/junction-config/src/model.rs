@@ -136,6 +136,9 @@ pub struct GeneralSettings {
 pub struct LitellmSettings {
     /// Default timeout in seconds for deployments that set none.
     pub request_timeout: Option<f64>,
+    /// `alias → mcp_servers key`: the tool prefix of servers without their own `alias`
+    /// (the first alias of a server, in name order, is used).
+    pub mcp_aliases: BTreeMap<String, String>,
     #[serde(flatten)]
     pub rest: Map<String, Value>,
 }

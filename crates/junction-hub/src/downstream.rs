@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use junction_mcp::model::{
-    ClientCapabilities, ClientResult, ErrorData, LoggingLevel, ServerRequest,
+    ClientCapabilities, ClientResult, ErrorCode, ErrorData, LoggingLevel, ServerRequest,
 };
 use junction_mcp::{Notification, NotificationHandler, ServerRequestHandler};
 use serde_json::Value;
@@ -111,6 +111,56 @@ impl NotificationHandler for Relay {
             _ => {}
         }
     }
+}
+
+/// What a server's shared session answers to server requests. It declares sampling,
+/// elicitation and roots, because servers list some tools only to clients that have them
+/// (server-everything's `trigger-sampling-request`), and the catalog must show what the
+/// gateway's clients can use. A call from a client session that can answer them goes through
+/// a session of its own (see the top of this file); a request on the shared one comes from a
+/// call of a client that cannot, and is declined with a message saying so (roots: none).
+pub(crate) struct SharedSessionAnswers;
+
+impl ServerRequestHandler for SharedSessionAnswers {
+    fn capabilities(&self) -> ClientCapabilities {
+        ClientCapabilities::builder()
+            .enable_sampling()
+            .enable_elicitation()
+            .enable_roots()
+            .build()
+    }
+
+    fn handle(
+        &self,
+        server: &str,
+        request: ServerRequest,
+    ) -> BoxFuture<'static, Result<ClientResult, ErrorData>> {
+        let answer = match request {
+            ServerRequest::ListRootsRequest(_) => Ok(ClientResult::ListRootsResult(
+                junction_mcp::model::ListRootsResult::default(),
+            )),
+            other => Err(ErrorData::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                format!(
+                    "{} from MCP server {server} cannot be answered: the client of this call did not declare the capability, and the gateway has no user or model of its own",
+                    method_of(&other)
+                ),
+                None,
+            )),
+        };
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn needs_stateful_session(&self) -> bool {
+        false
+    }
+}
+
+fn method_of(request: &ServerRequest) -> String {
+    serde_json::to_value(request)
+        .ok()
+        .and_then(|v| v.get("method").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| "a request".to_owned())
 }
 
 /// Syslog order, least severe first.

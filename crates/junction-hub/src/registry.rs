@@ -136,6 +136,9 @@ pub struct RegistryOptions {
     /// `general_settings.mcp_client_side_auth_header_name` (env
     /// `LITELLM_MCP_CLIENT_SIDE_AUTH_HEADER_NAME` wins over it).
     pub client_side_auth_header: Option<String>,
+    /// `litellm_settings.mcp_aliases` (`alias → mcp_servers key`): the prefix of a server
+    /// without an `alias` of its own is its first alias here.
+    pub mcp_aliases: BTreeMap<String, String>,
 }
 
 impl Default for RegistryOptions {
@@ -147,6 +150,7 @@ impl Default for RegistryOptions {
             retry_max: Duration::from_secs(60),
             variant_idle: Duration::from_secs(600),
             client_side_auth_header: None,
+            mcp_aliases: BTreeMap::new(),
         }
     }
 }
@@ -533,6 +537,19 @@ impl Registry {
             client_headers::client_side_auth_header(options.client_side_auth_header.as_deref());
         let mut list = Vec::with_capacity(servers.len());
         for ((name, config), (_, upstream)) in servers.iter().zip(upstreams) {
+            let alias = config.alias.clone().or_else(|| {
+                options
+                    .mcp_aliases
+                    .iter()
+                    .find(|(_, server)| *server == name)
+                    .map(|(alias, _)| alias.clone())
+            });
+            let configured_alias = config.alias.as_deref();
+            let mut config = Cow::Borrowed(config);
+            if config.alias != alias {
+                config.to_mut().alias.clone_from(&alias);
+            }
+            let config = &*config;
             let unsupported = match &upstream {
                 Upstream::Unsupported(reason) => Some(reason.clone()),
                 Upstream::Mcp(_) => None,
@@ -545,7 +562,7 @@ impl Registry {
                     // As configured: the id must match LiteLLM's hash of the same entry.
                     config.transport.as_deref(),
                     config.auth_type.as_deref(),
-                    config.alias.as_deref(),
+                    configured_alias,
                 ),
                 prefix: naming::server_prefix(name, config.alias.as_deref()),
                 alias: config.alias.clone(),
@@ -870,8 +887,11 @@ impl Registry {
                 );
                 let refresh = Arc::clone(&server.refresh);
                 let Some(downstream) = downstream else {
-                    let handler: Arc<dyn NotificationHandler> = Arc::new(RefreshOnChange(refresh));
-                    return McpClient::connect_with_handler(config, handler).await;
+                    let hooks = ClientHooks {
+                        notifications: Some(Arc::new(RefreshOnChange(refresh))),
+                        requests: Some(Arc::new(downstream::SharedSessionAnswers)),
+                    };
+                    return McpClient::connect_with(config, hooks).await;
                 };
                 let level = downstream.log_level();
                 let relay = Arc::new(Relay {
@@ -1474,9 +1494,11 @@ async fn check_server(
     let (client, fresh) = match existing {
         Some(client) => (client, false),
         None => {
-            let handler: Arc<dyn NotificationHandler> =
-                Arc::new(RefreshOnChange(Arc::clone(&server.refresh)));
-            let client = McpClient::connect_with_handler(config.clone(), handler).await?;
+            let hooks = ClientHooks {
+                notifications: Some(Arc::new(RefreshOnChange(Arc::clone(&server.refresh)))),
+                requests: Some(Arc::new(downstream::SharedSessionAnswers)),
+            };
+            let client = McpClient::connect_with(config.clone(), hooks).await?;
             lock(&server.state).client = Some(client.clone());
             (client, true)
         }
@@ -1488,7 +1510,12 @@ async fn check_server(
             offerings,
         }))
     } else {
-        client.ping().await.map(|()| None)
+        match client.ping().await {
+            // Any answer proves the server is there; servers of the stateless 2026-07-28
+            // revision may not know `ping` at all.
+            Ok(()) | Err(McpError::Rejected { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 }
 

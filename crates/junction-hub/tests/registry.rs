@@ -742,3 +742,83 @@ async fn a_uri_two_servers_share_is_namespaced_and_reads_come_back_namespaced() 
     );
     registry.shutdown().await;
 }
+
+/// `target/debug/mcp-fixture` (built by scripts/test): an rmcp server of the stateless
+/// 2026-07-28 revision, which answers `ping` with method-not-found.
+fn fixture_binary() -> std::path::PathBuf {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/mcp-fixture");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p junction-mcp-fixture`",
+        path.display()
+    );
+    path
+}
+
+#[tokio::test]
+async fn a_server_that_answers_ping_with_an_error_is_alive() {
+    let yaml = format!(
+        "mcp_servers:\n  fixture:\n    command: {}\n",
+        fixture_binary().display()
+    );
+    let options = RegistryOptions {
+        health_interval: Duration::from_millis(20),
+        ..fast()
+    };
+    let registry = Registry::start_with(&servers(&yaml), "-", options).unwrap();
+    common::wait_until("the fixture is healthy", Duration::from_secs(30), || {
+        registry.health()[0].status == ServerStatus::Healthy
+    })
+    .await;
+    // Dozens of health pings later, it is still healthy and its tools still listed.
+    let until = tokio::time::Instant::now() + Duration::from_millis(600);
+    while tokio::time::Instant::now() < until {
+        let health = &registry.health()[0];
+        assert_eq!(health.status, ServerStatus::Healthy, "{health:?}");
+        assert!(health.tools_count > 0, "{health:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    registry.shutdown().await;
+}
+
+#[tokio::test]
+async fn mcp_aliases_name_the_prefix_of_servers_without_their_own_alias() {
+    let yaml = format!(
+        "mcp_servers:\n{}{}    alias: own\n",
+        stdio_time("clock"),
+        stdio_time("other"),
+    );
+    let options = RegistryOptions {
+        mcp_aliases: BTreeMap::from([
+            ("tm".to_owned(), "clock".to_owned()),
+            ("zz".to_owned(), "clock".to_owned()),
+            ("ignored".to_owned(), "other".to_owned()),
+        ]),
+        ..fast()
+    };
+    let registry = Registry::start_with(&servers(&yaml), "-", options).unwrap();
+    wait_until("both servers listed", Duration::from_secs(60), || {
+        registry.health().iter().all(|h| h.tools_count > 0)
+    })
+    .await;
+    let names: Vec<String> = registry
+        .catalog()
+        .tools(None)
+        .into_iter()
+        .map(|(exposed, _)| exposed.exposed)
+        .collect();
+    assert!(
+        names.contains(&"tm-get_current_time".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"own-get_current_time".to_owned()),
+        "{names:?}"
+    );
+    // The id is LiteLLM's hash of the entry as configured (no alias).
+    let clock = registry.find_server("clock").unwrap();
+    assert_eq!(clock.id, config_server_id("clock", None, None, None, None));
+    assert!(registry.find_server(&clock.id).is_some());
+    registry.shutdown().await;
+}

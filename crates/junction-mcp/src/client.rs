@@ -912,7 +912,12 @@ impl Inner {
         let new_handler = || Handler::new(Arc::clone(&self.name), self.hooks.clone());
         // The stateless 2026-07-28 revision has no server-initiated requests on a session, so a
         // client that answers them (sampling, elicitation, roots) speaks the stateful one.
-        let lifecycle = if self.hooks.requests.is_some() {
+        let lifecycle = if self
+            .hooks
+            .requests
+            .as_ref()
+            .is_some_and(|handler| handler.needs_stateful_session())
+        {
             ClientLifecycleMode::Initialize
         } else {
             crate::handler::lifecycle()
@@ -971,6 +976,18 @@ impl Inner {
         })
     }
 
+    /// For a stdio server, where a broken pipe or a closed stream during the handshake most
+    /// likely comes from: the process exited (whichever of the two the race shows first).
+    fn stdio_exit_hint(&self) -> &'static str {
+        match self.config.transport {
+            TransportConfig::Stdio { .. } => {
+                "; the server process exited or closed its output (its stderr is in the logs, \
+                 target junction_mcp::stderr)"
+            }
+            _ => "",
+        }
+    }
+
     fn initialize_failure(&self, error: ClientInitializeError) -> ConnectFailure {
         let connect = |message: String| McpError::Connect {
             server: self.name.to_string(),
@@ -984,7 +1001,10 @@ impl Inner {
                     }
                     TransportFailure::NotDelivered(message) | TransportFailure::Lost(message) => {
                         ConnectFailure {
-                            error: connect(format!("{message} (while trying to {context})")),
+                            error: connect(format!(
+                                "{message} (while trying to {context}){}",
+                                self.stdio_exit_hint()
+                            )),
                             transient: true,
                         }
                     }
@@ -996,19 +1016,13 @@ impl Inner {
                     data.message, data.code.0
                 )))
             }
-            ClientInitializeError::ConnectionClosed(context) => {
-                let hint = match self.config.transport {
-                    TransportConfig::Stdio { .. } => {
-                        "; the server process exited or closed its output (its stderr is in \
-                         the logs, target junction_mcp::stderr)"
-                    }
-                    _ => "",
-                };
-                ConnectFailure {
-                    error: connect(format!("the connection closed before the {context}{hint}")),
-                    transient: true,
-                }
-            }
+            ClientInitializeError::ConnectionClosed(context) => ConnectFailure {
+                error: connect(format!(
+                    "the connection closed before the {context}{}",
+                    self.stdio_exit_hint()
+                )),
+                transient: true,
+            },
             other => ConnectFailure {
                 error: connect(transport::chain(&other)),
                 transient: true,

@@ -32,6 +32,14 @@ pub trait ServerRequestHandler: Send + Sync + 'static {
         server: &str,
         request: ServerRequest,
     ) -> BoxFuture<'static, Result<ClientResult, ErrorData>>;
+
+    /// Whether the session must be a stateful one (the `initialize` handshake, up to
+    /// 2025-11-25): the stateless 2026-07-28 revision has no server-initiated requests on a
+    /// session. A handler that only declines them (and declares capabilities so that servers
+    /// list everything they offer) can leave the client free to pick the newest revision.
+    fn needs_stateful_session(&self) -> bool {
+        true
+    }
 }
 
 /// What a client calls back into.

@@ -103,6 +103,7 @@ impl Gateway {
                     .general_settings
                     .mcp_client_side_auth_header_name
                     .clone(),
+                mcp_aliases: config.litellm_settings.mcp_aliases.clone(),
                 ..RegistryOptions::default()
             },
         )?;
