@@ -12,6 +12,7 @@ mod body;
 mod clock;
 mod error;
 mod mcp_downstream;
+mod mcp_drain;
 mod mcp_legacy_sse;
 mod mcp_server;
 mod metrics;
@@ -130,12 +131,14 @@ impl Gateway {
             .unwrap_or(DEFAULT_BODY_LIMIT_MB)
             * 1024.0
             * 1024.0) as usize;
-        let mcp_http = mcp_http_service(&mcp, body_limit);
+        let mcp_drain = Arc::new(mcp_drain::McpDrain::default());
+        let mcp_http = mcp_http_service(&mcp, &mcp_drain, body_limit);
         let state = Arc::new(AppState {
             router,
             mcp,
             mcp_http,
             mcp_legacy: Arc::default(),
+            mcp_drain,
             mcp_access_groups: config
                 .mcp_servers
                 .iter()
@@ -202,6 +205,13 @@ impl Gateway {
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
         let mcp = self.state.mcp.clone();
+        let mcp_drain = self.state.mcp_drain.clone();
+        // MCP clients keep streams open while connected: end them once the requests in
+        // flight are answered, rather than waiting the whole drain for clients to leave.
+        let shutdown = async move {
+            shutdown.await;
+            tokio::spawn(async move { mcp_drain.close_streams_when_idle().await });
+        };
         let result = per_core::serve(self.app(), listener, threads.max(1), shutdown, drain).await;
         // After the drain: no request can still be using a session.
         mcp.shutdown().await;
@@ -213,14 +223,20 @@ impl Gateway {
 /// The `/mcp` service. Sessions (the pre-2026 lifecycle) are kept so that a client can be told
 /// when its tool list changes. rmcp's Host and Origin checks are off: they accept loopback
 /// only, and `routes/mcp.rs` checks `Origin` itself, allowing the gateway's own host names.
-fn mcp_http_service(registry: &Arc<Registry>, body_limit: usize) -> McpHttpService {
+fn mcp_http_service(
+    registry: &Arc<Registry>,
+    drain: &Arc<mcp_drain::McpDrain>,
+    body_limit: usize,
+) -> McpHttpService {
     let registry = registry.clone();
+    let drain = drain.clone();
     let config = StreamableHttpServerConfig::default()
         .disable_allowed_hosts()
         .disable_allowed_origins()
-        .with_max_request_body_bytes(body_limit);
+        .with_max_request_body_bytes(body_limit)
+        .with_cancellation_token(drain.streams());
     McpHttpService::new(
-        move || Ok(CatalogServer::new(registry.clone())),
+        move || Ok(CatalogServer::new(registry.clone(), drain.clone())),
         Arc::default(),
         config,
     )

@@ -30,6 +30,7 @@ use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::Transport;
 use rmcp::{RoleServer, Service};
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use crate::mcp_server::Scope;
 
@@ -63,6 +64,7 @@ impl LegacySessions {
     pub fn open<S>(
         self: &Arc<Self>,
         handler: S,
+        stop: CancellationToken,
         scope: Scope,
         owner: String,
         endpoint: impl FnOnce(&str) -> String,
@@ -114,6 +116,8 @@ impl LegacySessions {
         let events = EventStream {
             endpoint: Some(endpoint(&id)),
             outbound: outbound_rx,
+            stop,
+            closing: false,
             keep_alive: tokio::time::interval_at(
                 tokio::time::Instant::now() + keep_alive,
                 keep_alive,
@@ -209,6 +213,9 @@ impl Transport<RoleServer> for ChannelTransport {
 struct EventStream {
     endpoint: Option<String>,
     outbound: mpsc::Receiver<ServerJsonRpcMessage>,
+    /// Cancelled at shutdown: the stream ends after sending what is queued.
+    stop: CancellationToken,
+    closing: bool,
     keep_alive: tokio::time::Interval,
     _guard: SessionGuard,
 }
@@ -220,7 +227,18 @@ impl EventStream {
                 return Some((Ok(frame("endpoint", &endpoint)), events));
             }
             loop {
+                if events.closing {
+                    let message = events.outbound.try_recv().ok()?;
+                    match serde_json::to_string(&message) {
+                        Ok(json) => return Some((Ok(frame("message", &json)), events)),
+                        Err(error) => {
+                            tracing::error!(%error, "cannot serialize an MCP message; dropped");
+                            continue;
+                        }
+                    }
+                }
                 tokio::select! {
+                    () = events.stop.cancelled() => events.closing = true,
                     message = events.outbound.recv() => {
                         // `None`: the service ended, and so does the stream.
                         let message = message?;
@@ -276,6 +294,7 @@ mod tests {
         let sessions = Arc::new(LegacySessions::default());
         let (id, events) = sessions.open(
             Minimal,
+            CancellationToken::new(),
             Scope::All,
             "owner".to_owned(),
             |id| format!("/m?session_id={id}"),

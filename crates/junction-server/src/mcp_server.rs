@@ -33,6 +33,7 @@ use junction_hub::registry::Progress;
 use junction_hub::{Arguments, Caller, Catalog, Downstream, HubError, Registry};
 
 use crate::mcp_downstream::DownstreamSession;
+use crate::mcp_drain::McpDrain;
 #[allow(
     deprecated,
     reason = "logging and subscriptions are deprecated by SEP-2577 but used"
@@ -81,11 +82,14 @@ pub struct CatalogServer {
     /// The session as upstreams talk back to it; dropping it closes the upstream sessions
     /// opened for it.
     downstream: Arc<DownstreamSession>,
+    /// Counts the calls in progress, so that shutdown ends streams only after them.
+    drain: Arc<McpDrain>,
 }
 
 impl CatalogServer {
-    pub fn new(registry: Arc<Registry>) -> CatalogServer {
+    pub fn new(registry: Arc<Registry>, drain: Arc<McpDrain>) -> CatalogServer {
         CatalogServer {
+            drain,
             downstream: Arc::new(DownstreamSession::new(Arc::clone(&registry))),
             registry,
             session_open: watch::Sender::new(()),
@@ -189,6 +193,7 @@ impl ServerHandler for CatalogServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let _busy = self.drain.busy();
         let scope = scope_of(&context.extensions)?;
         let caller = self.caller(&context);
         let name = request.name.as_ref();
@@ -233,6 +238,7 @@ impl ServerHandler for CatalogServer {
         request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
+        let _busy = self.drain.busy();
         let scope = scope_of(&context.extensions)?;
         let name = request.name.as_str();
         match self
@@ -278,6 +284,7 @@ impl ServerHandler for CatalogServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
+        let _busy = self.drain.busy();
         let scope = scope_of(&context.extensions)?;
         let uri = request.uri.as_str();
         let caller = self.caller(&context);
@@ -331,6 +338,7 @@ impl ServerHandler for CatalogServer {
         request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
+        let _busy = self.drain.busy();
         let scope = scope_of(&context.extensions)?;
         let caller = self.caller(&context);
         self.registry

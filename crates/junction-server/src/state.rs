@@ -9,6 +9,7 @@ use junction_llm::Router;
 use junction_store::Store;
 
 use crate::auth::Authenticator;
+use crate::mcp_drain::McpDrain;
 use crate::mcp_legacy_sse::LegacySessions;
 use crate::mcp_server::CatalogServer;
 use crate::metrics::Metrics;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub mcp_http: McpHttpService,
     /// The open sessions of `/mcp`'s legacy HTTP+SSE transport.
     pub mcp_legacy: Arc<LegacySessions>,
+    /// Requests in flight on `/mcp`, and the end of its streams at shutdown.
+    pub mcp_drain: Arc<McpDrain>,
     /// Each `mcp_servers` key's `access_groups`, for `x-mcp-servers`.
     pub mcp_access_groups: BTreeMap<String, Vec<String>>,
     pub store: Store,

@@ -327,3 +327,108 @@ async fn database_url_comes_from_the_environment_when_the_config_has_none() {
     sigterm(&child);
     child.wait().await.unwrap();
 }
+
+/// MCP clients keep streams open while connected. On SIGTERM, a tool call in flight still
+/// gets its answer, then the streams end and the gateway exits, well before the drain
+/// timeout (30 s) a stream left open would hold it for.
+#[tokio::test]
+async fn sigterm_answers_mcp_calls_in_flight_then_ends_mcp_streams_and_exits() {
+    let yaml = format!(
+        "mcp_servers:\n  everything:\n    command: {}\n    args: [stdio]\n",
+        common::mcp::node_bin("mcp-server-everything").display()
+    );
+    let mut gw = spawn_gateway(&yaml, &[]).await;
+    // The gateway's TestGateway helpers take a TestGateway; poll health by hand here.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let health: serde_json::Value = client()
+            .get(format!("{}/v1/mcp/server/health", gw.url))
+            .bearer_auth(MASTER_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if common::mcp::healthy(&health, "everything") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{health}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let key = format!("Bearer {MASTER_KEY}");
+    let post = |body: serde_json::Value, session: Option<String>| {
+        let mut request = client()
+            .post(format!("{}/mcp", gw.url))
+            .header("x-litellm-api-key", &key)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(&body);
+        if let Some(session) = session {
+            request = request.header("mcp-session-id", session);
+        }
+        request.send()
+    };
+    let initialized = post(common::mcp::initialize_body(), None).await.unwrap();
+    let session = initialized.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    drop(initialized.text().await);
+    let notified = post(
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        Some(session.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(notified.status(), 202);
+    // The session's GET stream, and a legacy HTTP+SSE stream: both stay open until shutdown.
+    let get_stream = client()
+        .get(format!("{}/mcp", gw.url))
+        .header("x-litellm-api-key", &key)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get_stream.status(), 200);
+    let legacy_stream = client()
+        .get(format!("{}/mcp/sse", gw.url))
+        .header("x-litellm-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(legacy_stream.status(), 200);
+
+    let call = post(
+        json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
+            "name": "everything-trigger-long-running-operation",
+            "arguments": {"duration": 2, "steps": 2},
+        }}),
+        Some(session),
+    )
+    .await
+    .unwrap();
+    assert_eq!(call.status(), 200);
+    let started = tokio::time::Instant::now();
+    sigterm(&gw.child);
+    let answer = call.text().await.unwrap();
+    assert!(
+        answer.contains("\"id\":7") && answer.contains("Long running operation"),
+        "{answer}"
+    );
+    // Both streams end (their bodies complete) once the call is answered.
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        let _ = get_stream.text().await;
+        let _ = legacy_stream.text().await;
+    })
+    .await;
+    assert!(ended.is_ok(), "the MCP streams were not ended at shutdown");
+    let status = tokio::time::timeout(Duration::from_secs(15), gw.child.wait())
+        .await
+        .expect("the gateway did not exit within 15 s of SIGTERM")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(started.elapsed() < Duration::from_secs(20));
+}

@@ -26,6 +26,7 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use junction_hub::{Registry, ServerInfo};
 
 use crate::access_log::RequestLog;
@@ -99,6 +100,9 @@ async fn serve(
         }
         Ok((_, scope)) => {
             let terminating = head.method == axum::http::Method::DELETE;
+            // A POST's answer is in its body: shutdown waits for it (a GET stream is not
+            // waited for; `mcp_drain.rs`).
+            let busy = (head.method == axum::http::Method::POST).then(|| state.mcp_drain.busy());
             head.extensions.insert(scope);
             head.extensions
                 .insert(crate::upstream_headers::caller_of(&head.headers));
@@ -109,7 +113,15 @@ async fn serve(
             if terminating && response.status() == StatusCode::ACCEPTED {
                 *response.status_mut() = StatusCode::NO_CONTENT;
             }
-            response
+            match busy {
+                Some(busy) => response.map(|body| {
+                    Body::from_stream(body.into_data_stream().map(move |chunk| {
+                        let _until_the_body_ends = &busy;
+                        chunk
+                    }))
+                }),
+                None => response,
+            }
         }
         Err(error) => refusal(error),
     };
