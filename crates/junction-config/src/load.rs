@@ -302,7 +302,7 @@ general_settings:
     #[test]
     fn unknown_and_unsupported_keys_warn_once_each() {
         let loaded = parse_ok(
-            "frobnicate: 1\ngeneral_settings:\n  master_key: k\n  alerting: [slack]\nlitellm_settings:\n  drop_params: true\nrouter_settings:\n  routing_strategy: simple-shuffle\nmcp_servers:\n  s:\n    url: http://x/mcp\n    oauth2_flow: client_credentials\n",
+            "frobnicate: 1\ngeneral_settings:\n  master_key: k\n  alerting: [slack]\nlitellm_settings:\n  drop_params: true\nrouter_settings:\n  routing_strategy: simple-shuffle\nmcp_servers:\n  s:\n    url: http://x/mcp\n    dcr_bridge: true\n",
         );
         let w: Vec<String> = loaded.warnings.iter().map(|w| w.0.clone()).collect();
         for expected in [
@@ -310,7 +310,7 @@ general_settings:
             "general_settings.alerting: not supported",
             "litellm_settings.drop_params: not supported",
             "router_settings.routing_strategy: not supported",
-            "mcp_servers.s.oauth2_flow: unknown key",
+            "mcp_servers.s.dcr_bridge: unknown key",
         ] {
             assert_eq!(
                 w.iter().filter(|x| x.starts_with(expected)).count(),

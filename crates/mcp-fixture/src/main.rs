@@ -633,6 +633,10 @@ async fn serve_http(port: u16) -> Result<(), Box<dyn std::error::Error>> {
         "mcp-fixture: listening on http://{}/mcp",
         listener.local_addr()?
     );
+    // Without TCP_NODELAY, small responses wait on delayed ACKs (tens of ms per call).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        let _ = stream.set_nodelay(true);
+    });
     axum::serve(listener, app).await?;
     Ok(())
 }
