@@ -797,10 +797,13 @@ impl Registry {
         if caller.headers.is_empty() {
             return catalog;
         }
-        let absent = self.shared.servers.iter().filter_map(|server| {
-            let key = server.variant_key(caller)?;
-            (!catalog.has_server(&server.info.name)).then_some((server, key))
-        });
+        // Only servers missing from the catalog matter; most requests stop at this check.
+        let absent = self
+            .shared
+            .servers
+            .iter()
+            .filter(|server| !catalog.has_server(&server.info.name))
+            .filter_map(|server| Some((server, server.variant_key(caller)?)));
         let listings = futures_util::future::join_all(absent.map(|(server, key)| async move {
             let listed =
                 tokio::time::timeout(CALLER_LISTING_TIMEOUT, self.variant_tools(server, &key, caller))
