@@ -235,7 +235,7 @@ model_list:
   - model_name: gpt-4o
     litellm_params: { model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", timeout: 5 }
   - model_name: llama
-    litellm_params: { model: hosted_vllm/meta-llama/Llama-3-8b, api_base: "http://x/v1" }
+    litellm_params: { model: hosted_vllm/meta-llama/Llama-3-8b, api_base: "http://x/v1", use_responses_api: true }
 general_settings:
   master_key: sk-1234
 "#,
@@ -261,6 +261,15 @@ general_settings:
         assert_eq!(
             c.model_list[2].litellm_params.model.model,
             "meta-llama/Llama-3-8b"
+        );
+        assert_eq!(c.model_list[2].litellm_params.use_responses_api, Some(true));
+        assert_eq!(c.model_list[0].litellm_params.use_responses_api, None);
+        // A key Junction interprets is not an upstream default.
+        assert!(
+            !c.model_list[2]
+                .litellm_params
+                .extra
+                .contains_key("use_responses_api")
         );
         assert_eq!(c.general_settings.master_key.as_deref(), Some("sk-1234"));
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);

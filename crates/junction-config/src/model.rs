@@ -53,6 +53,11 @@ pub struct LitellmParams {
     /// A canned answer: the deployment never calls an upstream (LiteLLM's `mock_response`).
     #[serde(default)]
     pub mock_response: Option<String>,
+    /// Whether `/v1/responses` requests go to the upstream's own Responses API
+    /// (`<api_base>/responses`) instead of being translated to Chat Completions. Unset: only
+    /// for OpenAI itself (provider `openai` on api.openai.com).
+    #[serde(default)]
+    pub use_responses_api: Option<bool>,
     #[serde(default)]
     pub input_cost_per_token: Option<f64>,
     #[serde(default)]
@@ -126,6 +131,18 @@ pub struct GeneralSettings {
     /// The header carrying one MCP credential for every server (`x-mcp-auth` by default; env
     /// `LITELLM_MCP_CLIENT_SIDE_AUTH_HEADER_NAME` wins).
     pub mcp_client_side_auth_header_name: Option<String>,
+    /// Junction-specific: rounds of MCP tool calls one `/v1/responses` request may run
+    /// before it ends `incomplete` (default 10).
+    pub responses_max_tool_rounds: Option<u32>,
+    /// Junction-specific: whether `/v1/responses` may connect to MCP servers named by URL
+    /// in the request (`server_url: "https://…"`). Off by default: it lets key holders make
+    /// the gateway open connections.
+    pub responses_allow_external_mcp_urls: bool,
+    /// Junction-specific: whether those URLs may resolve to private, loopback or link-local
+    /// addresses. Off by default (server-side request forgery).
+    pub responses_allow_private_mcp_urls: bool,
+    /// LiteLLM's switch: any key may read any stored response.
+    pub disable_responses_id_security: bool,
     #[serde(flatten)]
     pub rest: Map<String, Value>,
 }

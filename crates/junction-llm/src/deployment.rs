@@ -90,6 +90,11 @@ pub struct Deployment {
     pub(crate) stream_timeout: Duration,
     /// Default request parameters from `litellm_params`; the client's own values win.
     pub(crate) defaults: Map<String, Value>,
+    /// `<api_base>/responses`, only when `/v1/responses` requests go to the upstream's own
+    /// Responses API (see [`Deployment::responses_native`]).
+    pub(crate) responses_endpoint: Option<reqwest::Url>,
+    /// `defaults` as Responses API parameters (see `providers::responses`).
+    pub(crate) responses_defaults: Map<String, Value>,
     pub(crate) mock_response: Option<String>,
     input_cost_per_token: f64,
     output_cost_per_token: f64,
@@ -152,12 +157,22 @@ impl Deployment {
             .stream_timeout
             .map(Duration::from_secs_f64)
             .unwrap_or(timeout);
-        let defaults = params
+        let defaults: Map<String, Value> = params
             .extra
             .iter()
             .filter(|(k, _)| !NOT_FOR_UPSTREAM.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let responses_endpoint = if responses_native(kind, params, &api_base, &path)? {
+            let url = format!("{api_base}/responses");
+            Some(url.parse::<reqwest::Url>().map_err(|e| DeploymentError {
+                path: path("api_base"),
+                message: format!("not a valid URL ({e}): {api_base:?}"),
+            })?)
+        } else {
+            None
+        };
+        let responses_defaults = crate::providers::responses::defaults(&defaults);
         Ok(Deployment {
             model_name: entry.model_name.clone(),
             provider: provider.to_owned(),
@@ -168,6 +183,8 @@ impl Deployment {
             timeout,
             stream_timeout,
             defaults,
+            responses_endpoint,
+            responses_defaults,
             mock_response: params.mock_response.clone(),
             input_cost_per_token: params.input_cost_per_token.unwrap_or(0.0),
             output_cost_per_token: params.output_cost_per_token.unwrap_or(0.0),
@@ -182,6 +199,12 @@ impl Deployment {
                 self.upstream_label()
             ))
         })
+    }
+
+    /// Whether `/v1/responses` requests for this deployment go to the upstream's own Responses
+    /// API (`litellm_params.use_responses_api`; by default only OpenAI itself).
+    pub fn responses_native(&self) -> bool {
+        self.responses_endpoint.is_some()
     }
 
     /// `provider/model`, for logs and metrics.
@@ -200,6 +223,41 @@ impl Deployment {
     }
 }
 
+/// Whether the deployment has a native Responses API: `use_responses_api` when set, else only
+/// provider `openai` on api.openai.com, since most OpenAI-compatible servers lack the API.
+/// Anthropic and `mock_response` deployments never have one; asking for it there is a config
+/// error rather than a silent no, so the mistake is seen at startup.
+fn responses_native(
+    kind: ProviderKind,
+    params: &LitellmParams,
+    api_base: &str,
+    path: &dyn Fn(&str) -> String,
+) -> Result<bool, DeploymentError> {
+    let cannot = match (kind, &params.mock_response) {
+        (ProviderKind::Anthropic, _) => Some("Anthropic has no Responses API"),
+        (_, Some(_)) => Some("a mock_response deployment calls no upstream"),
+        (ProviderKind::OpenAi, None) => None,
+    };
+    match (params.use_responses_api, cannot) {
+        (Some(true), Some(why)) => Err(DeploymentError {
+            path: path("use_responses_api"),
+            message: format!(
+                "cannot be true here: {why}; /v1/responses requests are translated to chat instead"
+            ),
+        }),
+        (_, Some(_)) => Ok(false),
+        (Some(native), None) => Ok(native),
+        (None, None) => Ok(params.model.provider == "openai" && is_openai_host(api_base)),
+    }
+}
+
+/// Whether `api_base` is OpenAI's own API host.
+fn is_openai_host(api_base: &str) -> bool {
+    reqwest::Url::parse(api_base)
+        .ok()
+        .is_some_and(|url| url.host_str() == Some("api.openai.com"))
+}
+
 /// Anthropic's `api_base` may be given as the host, as `…/v1`, or as the full `…/v1/messages`.
 fn messages_url(api_base: &str) -> String {
     if api_base.ends_with("/v1/messages") {
@@ -213,7 +271,16 @@ fn messages_url(api_base: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::messages_url;
+    use super::{is_openai_host, messages_url};
+
+    #[test]
+    fn only_openai_itself_is_recognised_by_host() {
+        assert!(is_openai_host("https://api.openai.com/v1"));
+        assert!(is_openai_host("https://api.openai.com:443/v1"));
+        assert!(!is_openai_host("https://api.openai.com.evil.example/v1"));
+        assert!(!is_openai_host("http://127.0.0.1:8000/v1"));
+        assert!(!is_openai_host("not a url"));
+    }
 
     #[test]
     fn messages_url_accepts_the_three_spellings_of_api_base() {

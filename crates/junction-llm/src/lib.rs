@@ -10,6 +10,11 @@
 //! * `providers::anthropic` with [`anthropic`]: a full translation to and from Anthropic Messages, streaming included.
 //! * `providers::mock`: LiteLLM's `mock_response`, answered without any upstream.
 //!
+//! [`Router::responses`] sends Responses API bodies (`/v1/responses`) natively to deployments
+//! whose upstream has that API (`litellm_params.use_responses_api`, by default OpenAI itself;
+//! [`Router::responses_native`]), with the same routing rules; the body and the answer pass
+//! through as they are (`providers::responses`).
+//!
 //! This crate knows nothing of HTTP servers, keys or principals: the server decides who may
 //! call which model and maps [`LlmError`] to the client's error format.
 
@@ -25,6 +30,8 @@ pub mod sse;
 
 pub use deployment::{Deployment, DeploymentError, ProviderKind};
 pub use error::LlmError;
-pub use reply::{ChatReply, ChatStream, Completion, Usage, UsageSlot};
+pub use reply::{
+    ChatReply, ChatStream, Completion, ResponsesCompletion, ResponsesReply, Usage, UsageSlot,
+};
 pub use request::ChatRequest;
 pub use router::{Router, UpstreamFailure};

@@ -1,4 +1,5 @@
-//! What a successful chat call gives back: a JSON body or a live SSE stream, plus accounting.
+//! What a successful call gives back: a JSON body or a live SSE stream, plus accounting (chat)
+//! or the raw upstream answer (native Responses API).
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,8 @@ use serde::Deserialize;
 
 use crate::LlmError;
 
-/// Server-Sent-Events bytes in the Chat Completions streaming format, ready to relay.
+/// Server-Sent-Events bytes, ready to relay: the Chat Completions streaming format for chat, the
+/// upstream's own Responses API events for [`ResponsesReply::Stream`].
 pub type ChatStream = Pin<Box<dyn Stream<Item = Result<Bytes, LlmError>> + Send>>;
 
 /// Token counts as the upstream reported them.
@@ -71,6 +73,21 @@ impl Completion {
     pub fn cost(&self, usage: Usage) -> f64 {
         self.deployment.cost(usage)
     }
+}
+
+/// The body of a successful native Responses API call, as the upstream sent it.
+pub enum ResponsesReply {
+    /// The `response` object, serialized.
+    Json { body: Bytes },
+    /// The upstream's raw SSE bytes (`event: response.…` events), relayed chunk by chunk as
+    /// they arrive, never collected.
+    Stream { frames: ChatStream },
+}
+
+/// A Responses API reply and the deployment that produced it.
+pub struct ResponsesCompletion {
+    pub reply: ResponsesReply,
+    pub deployment: Arc<crate::deployment::Deployment>,
 }
 
 /// Reads `usage` out of a `chat.completion` body without building the whole document.

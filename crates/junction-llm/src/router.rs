@@ -5,6 +5,7 @@
 //! its upstream is committed.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -12,7 +13,7 @@ use junction_config::Config;
 
 use crate::deployment::{Deployment, DeploymentError, ProviderKind};
 use crate::providers::{self, CallError};
-use crate::{ChatRequest, Completion, LlmError};
+use crate::{ChatRequest, Completion, LlmError, ResponsesCompletion};
 
 /// A failed attempt against one deployment, reported to the observer (metrics) even when a
 /// later deployment answered.
@@ -29,6 +30,14 @@ type Observer = Arc<dyn Fn(&UpstreamFailure) + Send + Sync>;
 struct ModelGroup {
     deployments: Vec<Arc<Deployment>>,
     next: AtomicUsize,
+}
+
+impl ModelGroup {
+    /// Every deployment once, starting at `start`.
+    fn rotation(&self, start: usize) -> impl Iterator<Item = &Arc<Deployment>> {
+        let count = self.deployments.len();
+        (0..count).map(move |offset| &self.deployments[(start + offset) % count])
+    }
 }
 
 /// Every model of the gateway. Cheap to share behind an `Arc`.
@@ -56,6 +65,18 @@ impl Router {
                 }
             });
             group.deployments.push(Arc::new(deployment));
+        }
+        for name in &names {
+            let Some(group) = groups.get(name) else {
+                continue;
+            };
+            let native = group.deployments.iter().filter(|d| d.responses_native());
+            if (1..group.deployments.len()).contains(&native.count()) {
+                tracing::warn!(
+                    model = %name,
+                    "the deployments of this model disagree on use_responses_api: /v1/responses follows the first one, and only native deployments serve it natively"
+                );
+            }
         }
         Ok(Router {
             groups,
@@ -97,12 +118,7 @@ impl Router {
 
     /// Sends `req` to a deployment of its model.
     pub async fn chat(&self, req: &ChatRequest) -> Result<Completion, LlmError> {
-        let group = self
-            .groups
-            .get(&req.model)
-            .ok_or_else(|| LlmError::UnknownModel(req.model.clone()))?;
-        let count = group.deployments.len();
-        let start = group.next.fetch_add(1, Ordering::Relaxed) % count;
+        let (group, start) = self.pick(&req.model)?;
         if let Some(text) = req.mock_response() {
             let deployment = group.deployments[start].clone();
             let reply = providers::mock::reply(req, &text)?;
@@ -110,8 +126,9 @@ impl Router {
         }
         let client = crate::http_client::current()?;
         let mut last_error = None;
-        for offset in 0..count {
-            let deployment = &group.deployments[(start + offset) % count];
+        // A plain loop rather than a generic helper taking an async closure: the futures of
+        // such closures lose their `Send` proof, and callers spawn these calls.
+        for deployment in group.rotation(start) {
             let attempt = match (&deployment.mock_response, deployment.kind) {
                 (Some(text), _) => {
                     providers::mock::reply(req, text).map_err(|error| CallError::Final {
@@ -133,18 +150,91 @@ impl Router {
                         deployment: deployment.clone(),
                     });
                 }
-                Err(CallError::Failover { reason, error }) => {
-                    self.report(deployment, reason);
-                    tracing::warn!(model = %req.model, upstream = %deployment.upstream_label(), %error, "deployment failed, trying the next one");
-                    last_error = Some(error);
-                }
-                Err(CallError::Final { reason, error }) => {
-                    self.report(deployment, reason);
-                    return Err(error);
-                }
+                Err(failure) => match self.failed(&req.model, deployment, failure) {
+                    ControlFlow::Continue(error) => last_error = Some(error),
+                    ControlFlow::Break(error) => return Err(error),
+                },
             }
         }
         Err(last_error.unwrap_or_else(|| LlmError::UnknownModel(req.model.clone())))
+    }
+
+    /// Whether `/v1/responses` requests for the public model `model` are sent to the upstream's
+    /// own Responses API (true when its first deployment is native; false for unknown models).
+    pub fn responses_native(&self, model: &str) -> bool {
+        self.groups
+            .get(model)
+            .and_then(|g| g.deployments.first())
+            .is_some_and(|d| d.responses_native())
+    }
+
+    /// POSTs a Responses API request body to a deployment of the public model `model`: `model`
+    /// in `body` is replaced by the deployment's upstream model, `stream` is set to `stream`,
+    /// deployment defaults are added where absent (Chat Completions defaults converted to the
+    /// Responses API where it has them), auth as for chat. Same round-robin, failover and
+    /// timeout rules as [`chat`](Self::chat); deployments of the model that are not native are
+    /// skipped, and a model without any native deployment is an error (400), never a panic.
+    pub async fn responses(
+        &self,
+        model: &str,
+        body: &serde_json::Map<String, serde_json::Value>,
+        stream: bool,
+    ) -> Result<ResponsesCompletion, LlmError> {
+        let (group, start) = self.pick(model)?;
+        if !group.deployments.iter().any(|d| d.responses_native()) {
+            return Err(LlmError::InvalidRequest(format!(
+                "model '{model}' has no deployment with a native Responses API \
+                 (litellm_params.use_responses_api)"
+            )));
+        }
+        let client = crate::http_client::current()?;
+        let mut last_error = None;
+        for deployment in group.rotation(start).filter(|d| d.responses_native()) {
+            match providers::responses::call(&client, deployment, body, stream).await {
+                Ok(reply) => {
+                    return Ok(ResponsesCompletion {
+                        reply,
+                        deployment: deployment.clone(),
+                    });
+                }
+                Err(failure) => match self.failed(model, deployment, failure) {
+                    ControlFlow::Continue(error) => last_error = Some(error),
+                    ControlFlow::Break(error) => return Err(error),
+                },
+            }
+        }
+        Err(last_error.unwrap_or_else(|| LlmError::UnknownModel(model.to_owned())))
+    }
+
+    /// The group serving `model` and the deployment to start with (round-robin).
+    fn pick(&self, model: &str) -> Result<(&ModelGroup, usize), LlmError> {
+        let group = self
+            .groups
+            .get(model)
+            .ok_or_else(|| LlmError::UnknownModel(model.to_owned()))?;
+        let start = group.next.fetch_add(1, Ordering::Relaxed) % group.deployments.len();
+        Ok((group, start))
+    }
+
+    /// Reports a failed attempt; `Continue` with the error when the next deployment should be
+    /// tried, `Break` when it goes to the client.
+    fn failed(
+        &self,
+        model: &str,
+        deployment: &Deployment,
+        failure: CallError,
+    ) -> ControlFlow<LlmError, LlmError> {
+        match failure {
+            CallError::Failover { reason, error } => {
+                self.report(deployment, reason);
+                tracing::warn!(model = %model, upstream = %deployment.upstream_label(), %error, "deployment failed, trying the next one");
+                ControlFlow::Continue(error)
+            }
+            CallError::Final { reason, error } => {
+                self.report(deployment, reason);
+                ControlFlow::Break(error)
+            }
+        }
     }
 
     fn report(&self, deployment: &Deployment, reason: &'static str) {

@@ -131,19 +131,29 @@ impl Gateway {
             .unwrap_or(DEFAULT_BODY_LIMIT_MB)
             * 1024.0
             * 1024.0) as usize;
+        let router = Arc::new(router);
+        let mcp_access_groups: std::collections::BTreeMap<String, Vec<String>> = config
+            .mcp_servers
+            .iter()
+            .map(|(name, server)| (name.clone(), server.access_groups.clone()))
+            .collect();
+        let responses = Arc::new(junction_responses::Engine::new(
+            router.clone(),
+            mcp.clone(),
+            store.clone(),
+            responses_options(settings),
+            mcp_access_groups.clone(),
+        ));
         let mcp_drain = Arc::new(mcp_drain::McpDrain::default());
         let mcp_http = mcp_http_service(&mcp, &mcp_drain, body_limit);
         let state = Arc::new(AppState {
             router,
+            responses,
             mcp,
             mcp_http,
             mcp_legacy: Arc::default(),
             mcp_drain,
-            mcp_access_groups: config
-                .mcp_servers
-                .iter()
-                .map(|(name, server)| (name.clone(), server.access_groups.clone()))
-                .collect(),
+            mcp_access_groups,
             store,
             auth,
             metrics,
@@ -170,6 +180,24 @@ impl Gateway {
             .route("/key/update", post(routes::keys::update))
             .route("/key/delete", post(routes::keys::delete))
             .route("/key/list", get(routes::keys::list))
+            .route("/v1/responses", post(routes::responses::create))
+            .route("/responses", post(routes::responses::create))
+            .route(
+                "/v1/responses/{id}",
+                get(routes::responses::get).delete(routes::responses::delete),
+            )
+            .route(
+                "/responses/{id}",
+                get(routes::responses::get).delete(routes::responses::delete),
+            )
+            .route(
+                "/v1/responses/{id}/input_items",
+                get(routes::responses::input_items),
+            )
+            .route(
+                "/responses/{id}/input_items",
+                get(routes::responses::input_items),
+            )
             .route("/v1/mcp/server/health", get(routes::mcp_rest::health))
             .route("/v1/mcp/tools", get(routes::mcp_rest::tools))
             .route("/mcp-rest/tools/list", get(routes::mcp_rest::list))
@@ -244,4 +272,22 @@ fn mcp_http_service(
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no route for {}", uri.path()))
+}
+
+/// `/v1/responses` settings from `general_settings`.
+fn responses_options(
+    settings: &junction_config::GeneralSettings,
+) -> junction_responses::EngineOptions {
+    let defaults = junction_responses::EngineOptions::default();
+    junction_responses::EngineOptions {
+        max_tool_rounds: settings
+            .responses_max_tool_rounds
+            .unwrap_or(defaults.max_tool_rounds),
+        external: junction_responses::ExternalPolicy {
+            allow: settings.responses_allow_external_mcp_urls,
+            allow_private: settings.responses_allow_private_mcp_urls,
+            ..defaults.external
+        },
+        id_security: !settings.disable_responses_id_security,
+    }
 }

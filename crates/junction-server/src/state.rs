@@ -21,7 +21,9 @@ pub type McpHttpService = rmcp::transport::StreamableHttpService<
 >;
 
 pub struct AppState {
-    pub router: Router,
+    pub router: Arc<Router>,
+    /// `/v1/responses`: the tool loop over `router` and `mcp`, state in `store`.
+    pub responses: Arc<junction_responses::Engine>,
     /// The `mcp_servers`: sessions, health, the tool catalog.
     pub mcp: Arc<Registry>,
     /// Serves `/mcp` over `mcp`; one [`CatalogServer`] per client session.

@@ -17,13 +17,26 @@ use crate::auth::{presented_key, strip_bearer};
 
 /// The [`Caller`] of a request, as the hub sees it.
 pub(crate) fn caller_of(headers: &HeaderMap) -> Arc<Caller> {
+    Arc::new(caller_with(headers, &[]))
+}
+
+/// [`caller_of`] with more headers, such as those a `/v1/responses` MCP tool names: they go
+/// through the same filter (a gateway key among them is dropped too) and win over the
+/// request's own.
+pub(crate) fn caller_with(headers: &HeaderMap, extra: &[(String, String)]) -> Caller {
     let key = presented_key(headers);
-    let forwardable = headers.iter().filter_map(|(name, value)| {
-        let value = value.to_str().ok()?;
-        let is_key = name == "x-litellm-api-key" || key.is_some_and(|k| strip_bearer(value) == k);
-        (!is_key).then(|| (name.as_str(), value.to_owned()))
-    });
-    Arc::new(Caller::with_headers(RequestHeaders::new(forwardable)))
+    let is_key = |name: &str, value: &str| {
+        name.eq_ignore_ascii_case("x-litellm-api-key")
+            || key.is_some_and(|k| strip_bearer(value) == k)
+    };
+    let forwardable = headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .filter(|(name, _)| !extra.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
+        .chain(extra.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        .filter(|(name, value)| !is_key(name, value))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()));
+    Caller::with_headers(RequestHeaders::new(forwardable))
 }
 
 #[cfg(test)]

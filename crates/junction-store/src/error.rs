@@ -40,6 +40,19 @@ pub enum StoreError {
         reason: String,
     },
 
+    /// A stored response could not be decoded (corrupt JSON, or JSON of the
+    /// wrong shape, in the `response`, `input_items` or `conversation`
+    /// column).
+    #[error("corrupt row (response {id}, column {column}): {reason}")]
+    CorruptResponse {
+        /// The response id of the row.
+        id: String,
+        /// Column holding the bad value.
+        column: &'static str,
+        /// What was wrong with it.
+        reason: String,
+    },
+
     /// Preparing the SQLite file location failed (creating its directory or
     /// resolving its path).
     #[error("cannot prepare SQLite database at {path}: {source}")]

@@ -1,5 +1,5 @@
-//! Persistence for Junction: virtual API keys (and their spend) stored through
-//! `sqlx`.
+//! Persistence for Junction: virtual API keys (and their spend) and stored
+//! Responses-API responses, kept through `sqlx`.
 //!
 //! Why this crate exists: the gateway needs durable, LiteLLM-compatible key
 //! management without forcing operators to run a database server. SQLite is the
@@ -19,5 +19,5 @@ mod store;
 
 pub use error::StoreError;
 pub use keygen::{generate_key, hash_key, key_display_name, try_generate_key};
-pub use model::{KeyPatch, KeyRecord, NewKey};
+pub use model::{KeyPatch, KeyRecord, NewKey, StoredResponse};
 pub use store::{Backend, Store};

@@ -1,7 +1,8 @@
-//! The key records exchanged with the store: what is inserted ([`NewKey`]),
-//! what is read back ([`KeyRecord`]) and partial updates ([`KeyPatch`]).
-//! Field names follow LiteLLM's `LiteLLM_VerificationToken` so the server can
-//! expose them unchanged.
+//! The records exchanged with the store. Keys: what is inserted ([`NewKey`]),
+//! what is read back ([`KeyRecord`]) and partial updates ([`KeyPatch`]);
+//! field names follow LiteLLM's `LiteLLM_VerificationToken` so the server can
+//! expose them unchanged. Responses-API responses kept with `store: true`:
+//! [`StoredResponse`], written and read back whole.
 
 use serde_json::{Map, Value};
 
@@ -94,4 +95,32 @@ pub struct KeyPatch {
     pub blocked: Option<bool>,
     /// Overwrite the accumulated spend (e.g. reset to 0).
     pub spend: Option<f64>,
+}
+
+/// A response of the OpenAI Responses API kept with `store: true`: what
+/// [`crate::Store::put_response`] writes and [`crate::Store::response`]
+/// reads back. The store keeps the JSON documents as given and does not
+/// interpret them; it does not check `owner` either (the caller compares it
+/// with the requester before returning the record).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResponse {
+    /// The response id (`resp_…`). Must not be empty.
+    pub id: String,
+    /// Who may read the response: an opaque string chosen by the caller,
+    /// such as `key:<hash>` or `team:<id>`. Must not be empty.
+    pub owner: String,
+    /// The model that produced the response.
+    pub model: String,
+    /// The response's `status` (`completed`, `incomplete`, `failed`, …).
+    pub status: String,
+    /// The response this one continues, if any.
+    pub previous_response_id: Option<String>,
+    /// The full Response JSON object.
+    pub response: Value,
+    /// This request's input items, with their ids.
+    pub input_items: Vec<Value>,
+    /// Every item needed to continue the conversation from this response.
+    pub conversation: Vec<Value>,
+    /// Creation time, unix seconds.
+    pub created_at: i64,
 }

@@ -9,7 +9,11 @@
 //!   both backends) and written by binding a Rust `bool` (an integer on SQLite,
 //!   a boolean on Postgres);
 //! * JSON is stored as TEXT and decoded here; bad JSON yields
-//!   [`StoreError::Corrupt`], never a panic.
+//!   [`StoreError::Corrupt`] (keys) or [`StoreError::CorruptResponse`]
+//!   (stored responses), never a panic;
+//! * a stored response is written with one `INSERT … ON CONFLICT (id) DO
+//!   UPDATE` (SQLite ≥ 3.24 and Postgres both accept it), so replacing a
+//!   response is atomic without a transaction.
 
 use std::sync::Once;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -22,7 +26,7 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row};
 
 use crate::location::{self, Resolved};
-use crate::{KeyPatch, KeyRecord, NewKey, StoreError};
+use crate::{KeyPatch, KeyRecord, NewKey, StoreError, StoredResponse};
 
 /// Migrations embedded at compile time; portable SQL run on either backend.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -31,6 +35,21 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 const KEY_COLUMNS: &str = "token_hash, key_name, key_alias, models, metadata, max_budget, \
      spend, team_id, user_id, rpm_limit, tpm_limit, expires_at, \
      CASE WHEN blocked THEN 1 ELSE 0 END AS blocked, created_at, updated_at";
+
+/// Columns selected for a [`StoredResponse`], read by `response_from_row`.
+const RESPONSE_COLUMNS: &str = "id, owner, model, status, previous_response_id, response, \
+     input_items, conversation, created_at";
+
+/// Inserts a response or replaces every column of the row with the same id.
+const UPSERT_RESPONSE: &str = "INSERT INTO junction_responses \
+     (id, owner, model, status, previous_response_id, response, input_items, conversation, \
+     created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+     ON CONFLICT (id) DO UPDATE SET \
+     owner = excluded.owner, model = excluded.model, status = excluded.status, \
+     previous_response_id = excluded.previous_response_id, response = excluded.response, \
+     input_items = excluded.input_items, conversation = excluded.conversation, \
+     created_at = excluded.created_at, updated_at = excluded.updated_at";
 
 /// How long SQLite waits for a lock held by another connection.
 const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -359,6 +378,69 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a Responses-API response: inserts it, or replaces every column
+    /// of the stored response with the same id (one atomic upsert).
+    /// `updated_at` is set to now; `created_at` is taken from `r`.
+    ///
+    /// Returns [`StoreError::Invalid`] if `id` or `owner` is empty (or only
+    /// whitespace) or `response` is not a JSON object; nothing is written
+    /// then.
+    pub async fn put_response(&self, r: &StoredResponse) -> Result<(), StoreError> {
+        if r.id.trim().is_empty() {
+            return Err(StoreError::Invalid("response id must not be empty".into()));
+        }
+        if r.owner.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "response owner must not be empty".into(),
+            ));
+        }
+        if !r.response.is_object() {
+            return Err(StoreError::Invalid("response must be a JSON object".into()));
+        }
+        let response = serde_json::to_string(&r.response)
+            .map_err(|e| StoreError::Invalid(format!("response: {e}")))?;
+        let input_items = serde_json::to_string(&r.input_items)
+            .map_err(|e| StoreError::Invalid(format!("input_items: {e}")))?;
+        let conversation = serde_json::to_string(&r.conversation)
+            .map_err(|e| StoreError::Invalid(format!("conversation: {e}")))?;
+        sqlx::query(UPSERT_RESPONSE)
+            .bind(r.id.as_str())
+            .bind(r.owner.as_str())
+            .bind(r.model.as_str())
+            .bind(r.status.as_str())
+            .bind(r.previous_response_id.as_deref())
+            .bind(response)
+            .bind(input_items)
+            .bind(conversation)
+            .bind(r.created_at)
+            .bind(unix_now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The stored response with id `id`, if any. The caller checks
+    /// [`StoredResponse::owner`] before handing it out. A row whose JSON
+    /// cannot be decoded is [`StoreError::CorruptResponse`].
+    pub async fn response(&self, id: &str) -> Result<Option<StoredResponse>, StoreError> {
+        let sql = format!("SELECT {RESPONSE_COLUMNS} FROM junction_responses WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(response_from_row).transpose()
+    }
+
+    /// Deletes the stored response with id `id`. Returns `true` if it
+    /// existed, `false` if there was nothing to delete.
+    pub async fn delete_response(&self, id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM junction_responses WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
     /// Closes every connection; further calls fail.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -489,5 +571,34 @@ fn record_from_row(row: &AnyRow) -> Result<KeyRecord, StoreError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         token_hash,
+    })
+}
+
+fn response_from_row(row: &AnyRow) -> Result<StoredResponse, StoreError> {
+    let id: String = row.try_get("id")?;
+    let corrupt = |column: &'static str, reason: String| StoreError::CorruptResponse {
+        id: id.clone(),
+        column,
+        reason,
+    };
+    let response_json: String = row.try_get("response")?;
+    let response: Map<String, Value> = serde_json::from_str(&response_json)
+        .map_err(|e| corrupt("response", format!("expected a JSON object: {e}")))?;
+    let input_items_json: String = row.try_get("input_items")?;
+    let input_items: Vec<Value> = serde_json::from_str(&input_items_json)
+        .map_err(|e| corrupt("input_items", format!("expected a JSON array: {e}")))?;
+    let conversation_json: String = row.try_get("conversation")?;
+    let conversation: Vec<Value> = serde_json::from_str(&conversation_json)
+        .map_err(|e| corrupt("conversation", format!("expected a JSON array: {e}")))?;
+    Ok(StoredResponse {
+        owner: row.try_get("owner")?,
+        model: row.try_get("model")?,
+        status: row.try_get("status")?,
+        previous_response_id: row.try_get("previous_response_id")?,
+        response: Value::Object(response),
+        input_items,
+        conversation,
+        created_at: row.try_get("created_at")?,
+        id,
     })
 }

@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::reply::{Answer, Conversation, Reply, join_texts, split_pieces, word_pieces, words};
+use crate::reply::{
+    Answer, Conversation, Reply, call_id, join_texts, split_pieces, word_pieces, words,
+};
 use crate::script::Directive;
 use crate::scripted;
 use crate::sse;
@@ -35,6 +37,7 @@ pub(crate) async fn messages(
         &shared.opts.tool_calls,
         &scripted::anthropic_offered(&request),
         scripted::anthropic_forced(&request),
+        shared.opts.parallel_tool_calls,
         &mut parsed.convo,
     );
     let directive = Directive::parse(&parsed.convo.model);
@@ -332,7 +335,7 @@ fn chosen_tool(request: &Value) -> Option<String> {
 fn stop_reason(reply: &Reply) -> &'static str {
     match reply {
         Reply::Text(_) => "end_turn",
-        Reply::ToolCall { .. } => "tool_use",
+        Reply::ToolCalls(_) => "tool_use",
     }
 }
 
@@ -342,21 +345,27 @@ fn tool_input(arguments: &str) -> Value {
 
 /// The non-streaming `message` object.
 fn message(n: u64, model: &str, answer: &Answer) -> Value {
-    let block = match &answer.reply {
-        Reply::Text(text) => json!({ "type": "text", "text": text }),
-        Reply::ToolCall { name, arguments } => json!({
-            "type": "tool_use",
-            "id": format!("toolu_mock_{n}"),
-            "name": name,
-            "input": tool_input(arguments),
-        }),
+    let blocks: Vec<Value> = match &answer.reply {
+        Reply::Text(text) => vec![json!({ "type": "text", "text": text })],
+        Reply::ToolCalls(calls) => calls
+            .iter()
+            .enumerate()
+            .map(|(k, call)| {
+                json!({
+                    "type": "tool_use",
+                    "id": call_id("toolu_mock", n, k, calls.len()),
+                    "name": call.name,
+                    "input": tool_input(&call.arguments),
+                })
+            })
+            .collect(),
     };
     json!({
         "id": format!("msg_mock_{n}"),
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [block],
+        "content": blocks,
         "stop_reason": stop_reason(&answer.reply),
         "stop_sequence": null,
         "usage": {
@@ -387,43 +396,56 @@ fn stream_events(n: u64, model: &str, answer: &Answer) -> Vec<Bytes> {
         ),
         sse::event("ping", &json!({ "type": "ping" })),
     ];
-    let block_start = |block: Value| {
+    let block_start = |index: usize, block: Value| {
         sse::event(
             "content_block_start",
-            &json!({ "type": "content_block_start", "index": 0, "content_block": block }),
+            &json!({ "type": "content_block_start", "index": index, "content_block": block }),
         )
     };
-    let block_delta = |delta: Value| {
+    let block_delta = |index: usize, delta: Value| {
         sse::event(
             "content_block_delta",
-            &json!({ "type": "content_block_delta", "index": 0, "delta": delta }),
+            &json!({ "type": "content_block_delta", "index": index, "delta": delta }),
+        )
+    };
+    let block_stop = |index: usize| {
+        sse::event(
+            "content_block_stop",
+            &json!({ "type": "content_block_stop", "index": index }),
         )
     };
     match &answer.reply {
         Reply::Text(text) => {
-            events.push(block_start(json!({ "type": "text", "text": "" })));
+            events.push(block_start(0, json!({ "type": "text", "text": "" })));
             for piece in word_pieces(text) {
-                events.push(block_delta(json!({ "type": "text_delta", "text": piece })));
-            }
-        }
-        Reply::ToolCall { name, arguments } => {
-            events.push(block_start(json!({
-                "type": "tool_use",
-                "id": format!("toolu_mock_{n}"),
-                "name": name,
-                "input": {},
-            })));
-            for piece in split_pieces(arguments, 3) {
                 events.push(block_delta(
-                    json!({ "type": "input_json_delta", "partial_json": piece }),
+                    0,
+                    json!({ "type": "text_delta", "text": piece }),
                 ));
+            }
+            events.push(block_stop(0));
+        }
+        Reply::ToolCalls(calls) => {
+            for (k, call) in calls.iter().enumerate() {
+                events.push(block_start(
+                    k,
+                    json!({
+                        "type": "tool_use",
+                        "id": call_id("toolu_mock", n, k, calls.len()),
+                        "name": call.name,
+                        "input": {},
+                    }),
+                ));
+                for piece in split_pieces(&call.arguments, 3) {
+                    events.push(block_delta(
+                        k,
+                        json!({ "type": "input_json_delta", "partial_json": piece }),
+                    ));
+                }
+                events.push(block_stop(k));
             }
         }
     }
-    events.push(sse::event(
-        "content_block_stop",
-        &json!({ "type": "content_block_stop", "index": 0 }),
-    ));
     events.push(sse::event(
         "message_delta",
         &json!({

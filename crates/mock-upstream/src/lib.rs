@@ -7,6 +7,7 @@
 //! | Route | Format |
 //! |---|---|
 //! | `POST /v1/chat/completions`, `POST /chat/completions` | OpenAI Chat Completions (JSON, or SSE with `"stream":true`) |
+//! | `POST /v1/responses`, `POST /responses` | OpenAI Responses API (JSON, or SSE with `"stream":true`; see "Responses API") |
 //! | `POST /v1/messages` | Anthropic Messages (JSON, or SSE with `"stream":true`) |
 //! | `POST /v1/messages/count_tokens` | Anthropic token counting (`{"input_tokens":N}`) |
 //! | `GET /v1/models` | OpenAI model list (one model, `mock-gpt`) |
@@ -40,8 +41,9 @@
 //!
 //! # Authentication and validation
 //!
-//! With [`MockOptions::require_api_key`] set to `k`, the OpenAI routes require
-//! `Authorization: Bearer k` and the Anthropic routes require `x-api-key: k`
+//! With [`MockOptions::require_api_key`] set to `k`, the OpenAI routes (Chat
+//! Completions, Responses, models) require
+//! `Authorization: Bearer k`, and the Anthropic routes require `x-api-key: k`
 //! plus an `anthropic-version` header; otherwise the answer is a 401 in the
 //! provider's error shape (OpenAI code `invalid_api_key`, Anthropic type
 //! `authentication_error`).
@@ -57,7 +59,14 @@
 //! * Anthropic: missing `max_tokens`, a message role other than
 //!   `user`/`assistant` (a `system` role gets Anthropic's dedicated message),
 //!   message keys other than `role` and `content`, a `system` that is neither
-//!   a string nor a list of blocks.
+//!   a string nor a list of blocks;
+//! * Responses: body not a JSON object, missing `model`, missing `input` or
+//!   one that is neither a string nor an array, `instructions` not a string,
+//!   an item that is not an object or has an unknown `type`, a message role
+//!   outside `user`/`assistant`/`system`/`developer`, a content part type the
+//!   API does not know (Chat Completions' `text` included), a `function_call`
+//!   without string `call_id`/`name`/`arguments`, a `function_call_output`
+//!   without `call_id` or `output`.
 //!
 //! # Behaviour grammar (the request's `model` field)
 //!
@@ -72,35 +81,46 @@
 //! | `error-<status>` with status in 400..=599 (`error-400`, `error-429`, `error-500`, `error-503`) | answers that status with the provider's error JSON; the message mentions the status |
 //! | `slow-<ms>` | waits `<ms>` milliseconds before answering (headers included), then behaves normally |
 //! | `drip-<ms>` | streaming: sends the first event at once, then waits `<ms>` between events; non-streaming: waits `<ms>` once, then answers |
+//! | `always-tools` (also `always-tools-<anything>`) | step 2 below applies whenever a tool is to be called, whatever the conversation ends with (tool results included): the model keeps calling tools forever, for round-limit tests |
 //! | anything else (`mock-gpt`, `gpt-4o`, `claude-…`, an unparsable directive) | normal behaviour below |
 //!
 //! Normal behaviour is deterministic:
 //!
 //! 1. If the last message is a tool result (OpenAI: one or more trailing
 //!    `tool` messages; Anthropic: a last `user` message holding `tool_result`
-//!    blocks), the answer is the text `Tool result: <content text>` (several
-//!    results joined with a space).
-//! 2. Otherwise, if the request offers non-empty `tools`, `tool_choice` is not
-//!    `none`, and the last message is a user message, the answer is ONE call
-//!    to the first tool (or to the tool named by `tool_choice`) with arguments
+//!    blocks; Responses: the input ends with a `function_call_output` item),
+//!    the answer is the text `Tool result: <content text>` (several results
+//!    joined with a space; Responses: every `function_call_output` after the
+//!    last `message` item, so calls and outputs may interleave).
+//! 2. Otherwise, if the request offers tools (Responses: `function` tools,
+//!    `{type:"function",name,…}`; other tool types are ignored), `tool_choice`
+//!    is not `none`, and the last message is a user message, the answer is ONE
+//!    call to the first tool (or to the tool named by `tool_choice`:
+//!    OpenAI `{type:"function",function:{name}}`, Anthropic
+//!    `{type:"tool",name}`, Responses `{type:"function",name}`) with arguments
 //!    `{"query":"<text of the last user message>"}`:
 //!    OpenAI `finish_reason:"tool_calls"` with
 //!    `tool_calls:[{id:"call_mock_<n>",type:"function",function:{name,arguments}}]`
 //!    and `content:null`; Anthropic a `tool_use` block with id
-//!    `toolu_mock_<n>` and `stop_reason:"tool_use"`.
+//!    `toolu_mock_<n>` and `stop_reason:"tool_use"`; Responses a
+//!    `{type:"function_call",id:"fc_mock_<n>",call_id:"call_mock_<n>",name,arguments,status:"completed"}`
+//!    output item.
 //! 3. Otherwise the answer is the text
 //!    `Hello from <model>! You said: <text of the last user message>`,
 //!    followed by ` [system: <system text>]` when a system prompt is present
-//!    (OpenAI `system`/`developer` messages, Anthropic top-level `system`).
+//!    (OpenAI `system`/`developer` messages, Anthropic top-level `system`,
+//!    Responses `instructions` then `system`/`developer` input messages).
 //!
 //! "Text" of a message is its string content, or its text parts/blocks joined
-//! with a single space. The "last user message" skips Anthropic user messages
-//! that carry `tool_result` blocks, so both formats agree on it.
+//! with a single space (Responses: `input_text` and `output_text` parts; a
+//! string `input` is one user message). The "last user message" skips
+//! Anthropic user messages that carry `tool_result` blocks, so the formats
+//! agree on it.
 //!
 //! Usage is counted in whitespace-separated words: prompt tokens are the
 //! words of every message's text (system prompt and tool results included,
 //! tool-call arguments excluded), completion tokens the words of the answer
-//! text (for a tool call: of the arguments JSON string). Anthropic's
+//! text (for tool calls: of their arguments JSON strings). Anthropic's
 //! `message_start` event reports `output_tokens: 1`, like the real API; the
 //! final count is in `message_delta`.
 //!
@@ -112,12 +132,27 @@
 //! `tool_choice` does not name one, the first scripted call whose tool the
 //! request offers picks the tool instead of the first offered; whichever tool
 //! is called, its scripted `arguments` (if any) replace
-//! `{"query":"<text>"}`. Both wire formats; usage counts the arguments'
+//! `{"query":"<text>"}`. All wire formats; usage counts the arguments'
 //! words as usual.
 //!
-//! `<n>` in ids (`chatcmpl-mock-<n>`, `msg_mock_<n>`, `call_mock_<n>`,
-//! `toolu_mock_<n>`) is the 1-based sequence number of the request on this
-//! mock.
+//! # Several tool calls in one turn
+//!
+//! With [`MockOptions::parallel_tool_calls`], when step 2 calls a tool and
+//! `tool_choice` does not name one, the answer calls EVERY offered tool that
+//! has a scripted call, in script order, each with its scripted arguments (a
+//! tool scripted twice is called twice). When no offered tool is scripted,
+//! the answer is the single default call. Chat Completions answers several
+//! `tool_calls` (streamed one after the other, each under its own `index`),
+//! Anthropic several `tool_use` blocks (content block `index` 0, 1, …),
+//! Responses several `function_call` output items (`output_index` 0, 1, …).
+//!
+//! # Ids
+//!
+//! `<n>` in ids (`chatcmpl-mock-<n>`, `msg_mock_<n>`, `resp_mock_<n>`,
+//! `call_mock_<n>`, `fc_mock_<n>`, `toolu_mock_<n>`) is the 1-based sequence
+//! number of the request on this mock. A lone tool call has the id shown;
+//! when one answer makes several calls, call `<k>` (1-based, in order) gets
+//! `call_mock_<n>_<k>`, `fc_mock_<n>_<k>` or `toolu_mock_<n>_<k>`.
 //!
 //! # Streaming
 //!
@@ -132,12 +167,42 @@
 //! `[DONE]`. Anthropic streams send `message_start`, one `ping`,
 //! `content_block_start`, `content_block_delta` events (`text_delta` per word
 //! or `input_json_delta` in three pieces), `content_block_stop`,
-//! `message_delta` (stop reason and usage) and `message_stop`.
+//! `message_delta` (stop reason and usage) and `message_stop`; with several
+//! tool calls, each `tool_use` block has its own start, deltas and stop.
+//!
+//! # Responses API
+//!
+//! The response object has `id:"resp_mock_<n>"`, `object:"response"`,
+//! `created_at`, `status:"completed"`, `error:null`,
+//! `incomplete_details:null`, `model`, `output`, `usage`
+//! (`{input_tokens, input_tokens_details:{cached_tokens:0}, output_tokens,
+//! output_tokens_details:{reasoning_tokens:0}, total_tokens}`, counted in
+//! words as above), and echoes the request's `instructions`,
+//! `max_output_tokens`, `parallel_tool_calls`, `previous_response_id`,
+//! `temperature`, `text`, `tool_choice`, `tools`, `top_p`, `truncation` and
+//! `metadata` (the API's defaults when absent). A text answer is one message
+//! item
+//! `{type:"message",id:"msg_mock_<n>",role:"assistant",status:"completed",content:[{type:"output_text",text,annotations:[]}]}`;
+//! tool calls are `function_call` items (step 2).
+//!
+//! Streams are named events `event: <type>\ndata: <json>\n\n`, each data
+//! carrying its `type` and a `sequence_number` counting from 0:
+//! `response.created` and `response.in_progress` (the response with
+//! `status:"in_progress"`, empty `output`, `usage:null`), then per output
+//! item `response.output_item.added` (the item `in_progress`; a message with
+//! empty `content`, a call with `arguments:""`), for a message
+//! `response.content_part.added`, one `response.output_text.delta` per word
+//! (as in chat), `response.output_text.done`, `response.content_part.done`,
+//! for a call `response.function_call_arguments.delta` in three pieces and
+//! `response.function_call_arguments.done` (with `name` and `arguments`),
+//! then `response.output_item.done` (the finished item), and finally
+//! `response.completed` with the full response. There is no `[DONE]`.
 
 mod anthropic;
 mod fixed;
 mod openai;
 mod reply;
+mod responses;
 mod script;
 mod scripted;
 mod sse;
@@ -180,6 +245,10 @@ pub struct MockOptions {
     /// Scripted tool calls, for tests whose tools need real arguments (see
     /// "Scripted tool calls" in the crate docs). Empty by default.
     pub tool_calls: Vec<ScriptedToolCall>,
+    /// Call every offered tool that has a scripted call in one turn, instead
+    /// of one tool (see "Several tool calls in one turn" in the crate docs).
+    /// Off by default.
+    pub parallel_tool_calls: bool,
 }
 
 /// A mock upstream running in the background of the current tokio runtime.
@@ -288,6 +357,8 @@ fn router(shared: Arc<Shared>) -> Router {
     };
     Router::new()
         .route("/v1/models", get(openai::models))
+        .route("/v1/responses", post(responses::responses))
+        .route("/responses", post(responses::responses))
         .route("/v1/messages", post(anthropic::messages))
         .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
         .fallback(openai::not_found)

@@ -13,7 +13,7 @@ use clap::Parser;
 use junction_mock_upstream::{MockOptions, serve};
 use tokio::net::TcpListener;
 
-/// Scripted mock LLM upstream (OpenAI Chat Completions and Anthropic
+/// Scripted mock LLM upstream (OpenAI Chat Completions and Responses, Anthropic
 /// Messages wire formats).
 #[derive(Debug, Parser)]
 #[command(name = "mockllm", version)]
@@ -65,6 +65,7 @@ async fn main() -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         fixed: !args.scripted,
         tool_calls: Vec::new(),
+        parallel_tool_calls: false,
     };
     let shutdown = match shutdown_signal() {
         Ok(shutdown) => shutdown,

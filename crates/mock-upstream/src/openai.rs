@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::reply::{Answer, Conversation, Reply, join_texts, split_pieces, word_pieces, words};
+use crate::reply::{
+    Answer, Conversation, Reply, call_id, join_texts, split_pieces, word_pieces, words,
+};
 use crate::script::Directive;
 use crate::scripted;
 use crate::sse;
@@ -56,6 +58,7 @@ pub(crate) async fn chat_completions(
         &shared.opts.tool_calls,
         &scripted::openai_offered(&request),
         scripted::openai_forced(&request),
+        shared.opts.parallel_tool_calls,
         &mut chat.convo,
     );
     let directive = Directive::parse(&chat.convo.model);
@@ -189,14 +192,16 @@ pub(crate) fn has_bearer(headers: &HeaderMap, key: &str) -> bool {
         .is_some_and(|given| given.trim() == key)
 }
 
-fn check_auth(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+/// Checks the bearer key when one is required.
+pub(crate) fn check_auth(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     match &shared.opts.require_api_key {
         Some(key) if !has_bearer(headers, key) => Err(auth_error(headers)),
         _ => Ok(()),
     }
 }
 
-fn invalid_json(err: &serde_json::Error) -> ApiError {
+/// The 400 for a body that is not JSON.
+pub(crate) fn invalid_json(err: &serde_json::Error) -> ApiError {
     error(
         StatusCode::BAD_REQUEST,
         "invalid_request_error",
@@ -208,7 +213,8 @@ fn invalid_json(err: &serde_json::Error) -> ApiError {
     )
 }
 
-fn invalid(param: &str, message: impl Into<String>) -> ApiError {
+/// A 400 `invalid_request_error` about `param`.
+pub(crate) fn invalid(param: &str, message: impl Into<String>) -> ApiError {
     error(
         StatusCode::BAD_REQUEST,
         "invalid_request_error",
@@ -219,7 +225,7 @@ fn invalid(param: &str, message: impl Into<String>) -> ApiError {
 }
 
 /// The answer to an `error-<status>` model.
-fn scripted_error(status: StatusCode, model: &str) -> ApiError {
+pub(crate) fn scripted_error(status: StatusCode, model: &str) -> ApiError {
     let (kind, code) = match status.as_u16() {
         401 => ("invalid_request_error", Some("invalid_api_key")),
         403 => ("permission_error", None),
@@ -353,7 +359,8 @@ fn chosen_tool(request: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn now() -> u64 {
+/// Unix seconds.
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -362,7 +369,7 @@ fn now() -> u64 {
 fn finish_reason(reply: &Reply) -> &'static str {
     match reply {
         Reply::Text(_) => "stop",
-        Reply::ToolCall { .. } => "tool_calls",
+        Reply::ToolCalls(_) => "tool_calls",
     }
 }
 
@@ -382,16 +389,25 @@ fn completion(n: u64, model: &str, answer: &Answer) -> Value {
             "content": text,
             "refusal": null,
         }),
-        Reply::ToolCall { name, arguments } => json!({
-            "role": "assistant",
-            "content": null,
-            "tool_calls": [{
-                "id": format!("call_mock_{n}"),
-                "type": "function",
-                "function": { "name": name, "arguments": arguments },
-            }],
-            "refusal": null,
-        }),
+        Reply::ToolCalls(calls) => {
+            let tool_calls: Vec<Value> = calls
+                .iter()
+                .enumerate()
+                .map(|(k, call)| {
+                    json!({
+                        "id": call_id("call_mock", n, k, calls.len()),
+                        "type": "function",
+                        "function": { "name": call.name, "arguments": call.arguments },
+                    })
+                })
+                .collect();
+            json!({
+                "role": "assistant",
+                "content": null,
+                "tool_calls": tool_calls,
+                "refusal": null,
+            })
+        }
     };
     json!({
         "id": format!("chatcmpl-mock-{n}"),
@@ -438,24 +454,33 @@ fn stream_events(n: u64, chat: &ChatRequest, answer: &Answer) -> Vec<Bytes> {
                 events.push(sse::data(&chunk(choice(delta, None))));
             }
         }
-        Reply::ToolCall { name, arguments } => {
-            let first = json!({
-                "role": "assistant",
-                "content": null,
-                "tool_calls": [{
-                    "index": 0,
-                    "id": format!("call_mock_{n}"),
+        Reply::ToolCalls(calls) => {
+            // Each call opens with a fragment carrying its id and name (the first one
+            // also the role), then its arguments follow in pieces, all under its `index`.
+            for (k, call) in calls.iter().enumerate() {
+                let head = json!([{
+                    "index": k,
+                    "id": call_id("call_mock", n, k, calls.len()),
                     "type": "function",
-                    "function": { "name": name, "arguments": "" },
-                }],
-                "refusal": null,
-            });
-            events.push(sse::data(&chunk(choice(first, None))));
-            for piece in split_pieces(arguments, 3) {
-                let delta = json!({
-                    "tool_calls": [{ "index": 0, "function": { "arguments": piece } }],
-                });
-                events.push(sse::data(&chunk(choice(delta, None))));
+                    "function": { "name": call.name, "arguments": "" },
+                }]);
+                let first = if k == 0 {
+                    json!({
+                        "role": "assistant",
+                        "content": null,
+                        "tool_calls": head,
+                        "refusal": null,
+                    })
+                } else {
+                    json!({ "tool_calls": head })
+                };
+                events.push(sse::data(&chunk(choice(first, None))));
+                for piece in split_pieces(&call.arguments, 3) {
+                    let delta = json!({
+                        "tool_calls": [{ "index": k, "function": { "arguments": piece } }],
+                    });
+                    events.push(sse::data(&chunk(choice(delta, None))));
+                }
             }
         }
     }

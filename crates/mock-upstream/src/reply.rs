@@ -3,6 +3,8 @@
 
 use serde_json::json;
 
+use crate::script::Directive;
+
 /// What the answer depends on, extracted from either wire format.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Conversation {
@@ -19,11 +21,20 @@ pub(crate) struct Conversation {
     pub(crate) ends_with_user: bool,
     /// The tool to call, when tools are offered and not disabled.
     pub(crate) tool: Option<String>,
-    /// The arguments (a JSON object as text) of a scripted tool call, replacing
-    /// `{"query":"<last user text>"}` (see `scripted.rs`).
-    pub(crate) tool_arguments: Option<String>,
+    /// Scripted calls replacing the default one call to `tool` with
+    /// `{"query":"<last user text>"}` (see `scripted.rs`); empty means the
+    /// default.
+    pub(crate) scripted: Vec<ToolCall>,
     /// Words in the text of all messages, system prompt included.
     pub(crate) prompt_words: usize,
+}
+
+/// One call to a tool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ToolCall {
+    pub(crate) name: String,
+    /// A JSON object as text.
+    pub(crate) arguments: String,
 }
 
 /// The content of the answer.
@@ -31,8 +42,8 @@ pub(crate) struct Conversation {
 pub(crate) enum Reply {
     /// An assistant text.
     Text(String),
-    /// One call to the named tool; `arguments` is a JSON object as text.
-    ToolCall { name: String, arguments: String },
+    /// Calls to tools, at least one, in order.
+    ToolCalls(Vec<ToolCall>),
 }
 
 /// The answer with its usage.
@@ -46,37 +57,63 @@ pub(crate) struct Answer {
 impl Conversation {
     /// The deterministic answer to this conversation.
     pub(crate) fn answer(&self) -> Answer {
-        let reply = match (&self.tool_results, &self.tool) {
-            (Some(results), _) => Reply::Text(format!("Tool result: {results}")),
-            (None, Some(name)) if self.ends_with_user => Reply::ToolCall {
-                name: name.clone(),
-                arguments: self
-                    .tool_arguments
-                    .clone()
-                    .unwrap_or_else(|| json!({ "query": self.last_user_text }).to_string()),
-            },
-            _ => {
-                let mut text = format!(
-                    "Hello from {}! You said: {}",
-                    self.model, self.last_user_text
-                );
-                if let Some(system) = &self.system {
-                    text.push_str(" [system: ");
-                    text.push_str(system);
-                    text.push(']');
-                }
-                Reply::Text(text)
+        let calls = self.calls();
+        // `always-tools` calls tools whatever the conversation ends with, so a
+        // client's tool loop never ends on its own (round-limit tests).
+        let always = Directive::parse(&self.model) == Directive::AlwaysTools;
+        let reply = if always && !calls.is_empty() {
+            Reply::ToolCalls(calls)
+        } else if let Some(results) = &self.tool_results {
+            Reply::Text(format!("Tool result: {results}"))
+        } else if self.ends_with_user && !calls.is_empty() {
+            Reply::ToolCalls(calls)
+        } else {
+            let mut text = format!(
+                "Hello from {}! You said: {}",
+                self.model, self.last_user_text
+            );
+            if let Some(system) = &self.system {
+                text.push_str(" [system: ");
+                text.push_str(system);
+                text.push(']');
             }
+            Reply::Text(text)
         };
         let completion_tokens = match &reply {
             Reply::Text(text) => words(text),
-            Reply::ToolCall { arguments, .. } => words(arguments),
+            Reply::ToolCalls(calls) => calls.iter().map(|c| words(&c.arguments)).sum(),
         };
         Answer {
             reply,
             prompt_tokens: self.prompt_words,
             completion_tokens,
         }
+    }
+
+    /// The calls step 2 makes: the scripted ones, else one call to `tool` with
+    /// the default arguments; none when no tool is to be called.
+    fn calls(&self) -> Vec<ToolCall> {
+        let Some(tool) = &self.tool else {
+            return Vec::new();
+        };
+        if !self.scripted.is_empty() {
+            return self.scripted.clone();
+        }
+        vec![ToolCall {
+            name: tool.clone(),
+            arguments: json!({ "query": self.last_user_text }).to_string(),
+        }]
+    }
+}
+
+/// The id of call `index` (0-based) of `count` calls in the answer to request
+/// `n`: `<prefix>_<n>` for a lone call, `<prefix>_<n>_<index + 1>` when there
+/// are several, so ids stay unique within a turn and across requests.
+pub(crate) fn call_id(prefix: &str, n: u64, index: usize, count: usize) -> String {
+    if count == 1 {
+        format!("{prefix}_{n}")
+    } else {
+        format!("{prefix}_{n}_{}", index + 1)
     }
 }
 
@@ -160,10 +197,10 @@ mod tests {
         let answer = with_tool.answer();
         assert_eq!(
             answer.reply,
-            Reply::ToolCall {
+            Reply::ToolCalls(vec![ToolCall {
                 name: "search".into(),
                 arguments: r#"{"query":"hi there"}"#.into()
-            }
+            }])
         );
         assert_eq!(answer.completion_tokens, 2);
         let after_result = Conversation {
@@ -175,6 +212,26 @@ mod tests {
             after_result.answer().reply,
             Reply::Text("Tool result: 42".into())
         );
+        let endless = Conversation {
+            model: "openai/always-tools".into(),
+            ..after_result
+        };
+        assert!(matches!(endless.answer().reply, Reply::ToolCalls(_)));
+        let endless_without_tools = Conversation {
+            tool: None,
+            ..endless
+        };
+        assert_eq!(
+            endless_without_tools.answer().reply,
+            Reply::Text("Tool result: 42".into())
+        );
+    }
+
+    #[test]
+    fn call_ids_get_a_suffix_only_when_there_are_several() {
+        assert_eq!(call_id("call_mock", 3, 0, 1), "call_mock_3");
+        assert_eq!(call_id("call_mock", 3, 0, 2), "call_mock_3_1");
+        assert_eq!(call_id("fc_mock", 3, 1, 2), "fc_mock_3_2");
     }
 
     #[test]

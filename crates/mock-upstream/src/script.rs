@@ -1,5 +1,6 @@
 //! The behaviour grammar: how a request's `model` name scripts the mock
-//! (`error-<status>`, `slow-<ms>`, `drip-<ms>`; see the crate docs).
+//! (`error-<status>`, `slow-<ms>`, `drip-<ms>`, `always-tools`; see the crate
+//! docs).
 
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ pub(crate) enum Directive {
     Slow(Duration),
     /// Wait this long between streamed events (once, when not streaming).
     Drip(Duration),
+    /// Call the offered tools even after tool results (endless tool loops).
+    AlwaysTools,
 }
 
 impl Directive {
@@ -35,6 +38,9 @@ impl Directive {
         }
         if let Some(ms) = number_after(name, "drip-") {
             return Directive::Drip(Duration::from_millis(ms));
+        }
+        if name == "always-tools" || name.starts_with("always-tools-") {
+            return Directive::AlwaysTools;
         }
         Directive::Normal
     }
@@ -93,7 +99,14 @@ mod tests {
             Directive::parse("drip-10-x"),
             Directive::Drip(Duration::from_millis(10))
         );
+        assert_eq!(Directive::parse("always-tools"), Directive::AlwaysTools);
+        assert_eq!(
+            Directive::parse("openai/always-tools-b"),
+            Directive::AlwaysTools
+        );
         for normal in [
+            "always-toolsx",
+            "always-tools/x",
             "mock-gpt",
             "error-200",
             "error-600",

@@ -1,10 +1,12 @@
 //! Scripted tool calls ([`MockOptions::tool_calls`](crate::MockOptions::tool_calls)): which
-//! offered tool the mock calls, and with which arguments, instead of the default (the first
-//! tool, `{"query":"<text>"}`).
+//! offered tool(s) the mock calls, and with which arguments, instead of the default (the first
+//! tool, `{"query":"<text>"}`); with
+//! [`MockOptions::parallel_tool_calls`](crate::MockOptions::parallel_tool_calls), every
+//! offered scripted tool at once.
 
 use serde_json::Value;
 
-use crate::reply::Conversation;
+use crate::reply::{Conversation, ToolCall};
 
 /// A tool call the mock makes when the request offers the tool (see the crate docs,
 /// "Scripted tool calls").
@@ -29,26 +31,42 @@ impl ScriptedToolCall {
 ///
 /// `offered` are the names of the request's tools; `forced` is whether `tool_choice` named
 /// the tool to call. Nothing changes when no tool is to be called (no tools, or
-/// `tool_choice` none). Otherwise, unless the choice was forced, the first script whose tool
-/// is offered picks the tool; whichever tool is called, its script (if any) gives the
-/// arguments.
+/// `tool_choice` none). With `parallel` and no forced choice, every script whose tool is
+/// offered becomes a call, in script order (none offered: the default call stays).
+/// Otherwise, unless the choice was forced, the first script whose tool is offered picks the
+/// tool; whichever tool is called, its script (if any) gives the arguments.
 pub(crate) fn apply(
     scripts: &[ScriptedToolCall],
     offered: &[&str],
     forced: bool,
+    parallel: bool,
     convo: &mut Conversation,
 ) {
     if scripts.is_empty() || convo.tool.is_none() {
         return;
     }
-    if !forced && let Some(script) = scripts.iter().find(|s| offered.contains(&s.name.as_str())) {
+    let is_offered = |s: &&ScriptedToolCall| offered.contains(&s.name.as_str());
+    if parallel && !forced {
+        convo.scripted = scripts.iter().filter(is_offered).map(call).collect();
+        return;
+    }
+    if !forced && let Some(script) = scripts.iter().find(is_offered) {
         convo.tool = Some(script.name.clone());
     }
-    convo.tool_arguments = convo
+    convo.scripted = convo
         .tool
         .as_deref()
         .and_then(|tool| scripts.iter().find(|s| s.name == tool))
-        .map(|script| script.arguments.to_string());
+        .map(call)
+        .into_iter()
+        .collect();
+}
+
+fn call(script: &ScriptedToolCall) -> ToolCall {
+    ToolCall {
+        name: script.name.clone(),
+        arguments: script.arguments.to_string(),
+    }
 }
 
 /// The `function.name` of each OpenAI tool (Chat Completions `tools`).
@@ -64,6 +82,27 @@ pub(crate) fn openai_forced(request: &Value) -> bool {
 /// The `name` of each Anthropic tool.
 pub(crate) fn anthropic_offered(request: &Value) -> Vec<&str> {
     offered(request, "/name")
+}
+
+/// The `name` of each Responses API function tool (`{"type":"function","name":…}`).
+pub(crate) fn responses_offered(request: &Value) -> Vec<&str> {
+    request
+        .get("tools")
+        .and_then(Value::as_array)
+        .map(|tools| {
+            tools
+                .iter()
+                .filter(|t| t.get("type").and_then(Value::as_str) == Some("function"))
+                .filter_map(|t| t.get("name").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a Responses API `tool_choice` is `{"type":"function","name":…}`.
+pub(crate) fn responses_forced(request: &Value) -> bool {
+    request.pointer("/tool_choice/type").and_then(Value::as_str) == Some("function")
+        && request.pointer("/tool_choice/name").is_some()
 }
 
 /// Whether an Anthropic `tool_choice` is `{"type":"tool","name":…}`.
@@ -92,6 +131,13 @@ mod tests {
     use super::*;
     use crate::reply::Reply;
 
+    fn single(name: &str, arguments: &str) -> Reply {
+        Reply::ToolCalls(vec![ToolCall {
+            name: name.into(),
+            arguments: arguments.into(),
+        }])
+    }
+
     fn convo(tool: Option<&str>) -> Conversation {
         Conversation {
             model: "m".into(),
@@ -112,36 +158,68 @@ mod tests {
     #[test]
     fn the_first_offered_script_picks_tool_and_arguments() {
         let mut c = convo(Some("echo"));
-        apply(&scripts(), &["echo", "time"], false, &mut c);
-        assert_eq!(
-            c.answer().reply,
-            Reply::ToolCall {
-                name: "time".into(),
-                arguments: r#"{"timezone":"UTC"}"#.into()
-            }
-        );
+        apply(&scripts(), &["echo", "time"], false, false, &mut c);
+        assert_eq!(c.answer().reply, single("time", r#"{"timezone":"UTC"}"#));
     }
 
     #[test]
     fn a_forced_choice_keeps_its_tool_and_unscripted_tools_keep_the_default() {
-        let mut forced = convo(Some("echo"));
-        apply(&scripts(), &["echo", "time"], true, &mut forced);
+        for parallel in [false, true] {
+            let mut forced = convo(Some("echo"));
+            apply(&scripts(), &["echo", "time"], true, parallel, &mut forced);
+            assert_eq!(
+                forced.answer().reply,
+                single("echo", r#"{"query":"what time is it"}"#)
+            );
+            let mut forced_scripted = convo(Some("time"));
+            apply(
+                &scripts(),
+                &["echo", "time"],
+                true,
+                parallel,
+                &mut forced_scripted,
+            );
+            assert_eq!(
+                forced_scripted.answer().reply,
+                single("time", r#"{"timezone":"UTC"}"#)
+            );
+            let mut none = convo(None);
+            apply(&scripts(), &["echo", "time"], false, parallel, &mut none);
+            assert_eq!(none.tool, None);
+            assert!(none.scripted.is_empty());
+        }
+    }
+
+    #[test]
+    fn parallel_calls_every_offered_script_in_script_order() {
+        let scripts = vec![
+            ScriptedToolCall::new("time", json!({"timezone": "UTC"})),
+            ScriptedToolCall::new("absent", json!({})),
+            ScriptedToolCall::new("echo", json!({"text": "x"})),
+        ];
+        let mut c = convo(Some("echo"));
+        apply(&scripts, &["echo", "time"], false, true, &mut c);
+        let answer = c.answer();
         assert_eq!(
-            forced.answer().reply,
-            Reply::ToolCall {
-                name: "echo".into(),
-                arguments: r#"{"query":"what time is it"}"#.into()
-            }
+            answer.reply,
+            Reply::ToolCalls(vec![
+                ToolCall {
+                    name: "time".into(),
+                    arguments: r#"{"timezone":"UTC"}"#.into()
+                },
+                ToolCall {
+                    name: "echo".into(),
+                    arguments: r#"{"text":"x"}"#.into()
+                },
+            ])
         );
-        let mut forced_scripted = convo(Some("time"));
-        apply(&scripts(), &["echo", "time"], true, &mut forced_scripted);
+        assert_eq!(answer.completion_tokens, 2);
+        let mut unscripted = convo(Some("other"));
+        apply(&scripts, &["other"], false, true, &mut unscripted);
         assert_eq!(
-            forced_scripted.tool_arguments.as_deref(),
-            Some(r#"{"timezone":"UTC"}"#)
+            unscripted.answer().reply,
+            single("other", r#"{"query":"what time is it"}"#)
         );
-        let mut none = convo(None);
-        apply(&scripts(), &["echo", "time"], false, &mut none);
-        assert_eq!(none.tool, None);
     }
 
     #[test]
@@ -160,5 +238,12 @@ mod tests {
         assert_eq!(anthropic_offered(&anthropic), ["a"]);
         assert!(anthropic_forced(&anthropic));
         assert!(!anthropic_forced(&json!({"tool_choice": {"type": "auto"}})));
+        let responses = json!({
+            "tools": [{"type": "function", "name": "a"}, {"type": "mcp", "server_label": "s"}, {"type": "function", "name": "b"}],
+            "tool_choice": {"type": "function", "name": "b"},
+        });
+        assert_eq!(responses_offered(&responses), ["a", "b"]);
+        assert!(responses_forced(&responses));
+        assert!(!responses_forced(&json!({"tool_choice": "required"})));
     }
 }

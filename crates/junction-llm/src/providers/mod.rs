@@ -1,9 +1,13 @@
-//! Provider adapters: one function per wire format that sends a [`ChatRequest`] to one
-//! deployment and says whether a failure should make the router try the next deployment.
+//! Provider adapters: one function per wire format that sends a [`ChatRequest`] (or, for
+//! `responses`, a Responses API body) to one deployment and says whether a failure should make
+//! the router try the next deployment.
+//!
+//! [`ChatRequest`]: crate::ChatRequest
 
 pub(crate) mod anthropic;
 pub(crate) mod mock;
 pub(crate) mod openai;
+pub(crate) mod responses;
 pub(crate) mod usage_tap;
 
 use crate::LlmError;

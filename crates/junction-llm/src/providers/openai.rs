@@ -66,7 +66,7 @@ pub(crate) async fn chat(
 }
 
 /// `error.message` of an OpenAI error body, or the body itself as text.
-fn openai_message(body: &[u8]) -> String {
+pub(crate) fn openai_message(body: &[u8]) -> String {
     serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| {

@@ -149,7 +149,7 @@ impl Drop for ChargeOnDrop {
 }
 
 /// Spend is written in the background: the client does not wait for the database.
-fn record_spend(state: &SharedState, token_hash: &str, cost: f64) {
+pub(crate) fn record_spend(state: &SharedState, token_hash: &str, cost: f64) {
     state.auth.note_spend(token_hash, cost);
     let store = state.store.clone();
     let hash = token_hash.to_owned();

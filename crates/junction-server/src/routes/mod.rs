@@ -9,6 +9,7 @@ pub mod mcp_rest;
 pub mod mcp_sse;
 pub mod metrics;
 pub mod models;
+pub mod responses;
 
 use axum::response::{IntoResponse, Response};
 

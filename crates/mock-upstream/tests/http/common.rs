@@ -111,3 +111,21 @@ pub fn anthropic_events(text: &str) -> Vec<(String, Value)> {
         })
         .collect()
 }
+
+/// The `(event name, JSON data)` pairs of a Responses API stream, checking
+/// that each data's `type` matches its event name and that
+/// `sequence_number`s count up from 0.
+pub fn responses_events(text: &str) -> Vec<(String, Value)> {
+    sse(text)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, data))| {
+            let name = name.expect("Responses events are named");
+            assert_ne!(data, "[DONE]");
+            let data: Value = serde_json::from_str(&data).unwrap();
+            assert_eq!(data["type"], name.as_str());
+            assert_eq!(data["sequence_number"], i as u64, "{name}");
+            (name, data)
+        })
+        .collect()
+}

@@ -1,5 +1,5 @@
 //! End-to-end tests of the mock upstream over real HTTP: every route, the
-//! behaviour grammar, both wire formats, the fixed fast path and the binary.
+//! behaviour grammar, every wire format, the fixed fast path and the binary.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,3 +8,5 @@ mod binary;
 mod common;
 mod fixed;
 mod openai;
+mod responses;
+mod tool_loops;
