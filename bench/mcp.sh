@@ -11,6 +11,8 @@
 #   LIST_CALLS    timed sequential tools/list per client kind (default 500)
 #   BOOTS         gateway boots timed for boot-to-catalog (default 3)
 #   NO_BUILD      1 = skip cargo build, use the existing target/release/junction
+#   JUNCTION_BIN  the junction binary to measure (default target/release/junction); setting it
+#                 skips the build, e.g. to compare a copy of an older build (A/B)
 #   JUNCTION_LOG  RUST_LOG for junction (default "info", access lines to a file)
 #   PYTHON        interpreter with the `mcp` package (default target/test-venv/bin/python)
 set -euo pipefail
@@ -19,7 +21,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$REPO/bench"
 DRIVER="$BENCH/mcp_bench.py"
 HELPER="$BENCH/bench.py"
-JUNCTION_BIN="$REPO/target/release/junction"
+DEFAULT_JUNCTION_BIN="$REPO/target/release/junction"
+JUNCTION_BIN="${JUNCTION_BIN:-}"
 EVERYTHING="$REPO/tests/node/node_modules/.bin/mcp-server-everything"
 API_KEY="sk-bench"
 
@@ -31,6 +34,11 @@ UPSTREAMS="${UPSTREAMS:-4}"
 LIST_CALLS="${LIST_CALLS:-500}"
 BOOTS="${BOOTS:-3}"
 NO_BUILD="${NO_BUILD:-0}"
+if [[ -n "$JUNCTION_BIN" ]]; then
+    NO_BUILD=1
+else
+    JUNCTION_BIN="$DEFAULT_JUNCTION_BIN"
+fi
 JUNCTION_LOG="${JUNCTION_LOG:-info}"
 PYTHON="${PYTHON:-$REPO/target/test-venv/bin/python}"
 
@@ -96,6 +104,7 @@ if [[ "$NO_BUILD" != 1 ]]; then
     done
 fi
 [[ -x "$JUNCTION_BIN" ]] || die "missing $JUNCTION_BIN"
+log "junction binary: $JUNCTION_BIN"
 
 # ------------------------------------------------------------ test peers
 if [[ ! -x "$EVERYTHING" ]]; then
@@ -271,6 +280,7 @@ meta node_version "$(node --version)"
 meta cpus "$(nproc)"
 meta kernel "$(uname -r)"
 meta git_rev "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo none)"
+meta junction_bin "$JUNCTION_BIN"
 meta concurrency "${CLIST[*]}"
 meta calls_per_point "$CALLS"
 meta warmup_per_worker "$WARMUP"

@@ -48,8 +48,11 @@ pub trait Downstream: Send + Sync + 'static {
     fn resource_updated(&self, server: &str, uri: &str);
 }
 
-/// Whether `downstream` needs upstream sessions of its own.
-pub(crate) fn wants_own_sessions(downstream: &dyn Downstream) -> bool {
+/// Whether `downstream` needs upstream sessions of its own: something an upstream sends
+/// back during its calls (a server request, a log message, a resource update) must reach it.
+/// When it does not, its calls go through the servers' shared sessions, and nothing but the
+/// answer comes back (the gateway's `/mcp` answers such calls without an event stream).
+pub fn wants_own_sessions(downstream: &dyn Downstream) -> bool {
     let capabilities = relayed(downstream.capabilities());
     capabilities.sampling.is_some()
         || capabilities.elicitation.is_some()

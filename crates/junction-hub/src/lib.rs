@@ -24,7 +24,7 @@ mod variants;
 
 pub use caller::Caller;
 pub use client_headers::RequestHeaders;
-pub use downstream::Downstream;
+pub use downstream::{Downstream, wants_own_sessions};
 
 pub use registry::{
     Arguments, Catalog, HubError, Registry, RegistryOptions, ServerHealth, ServerInfo, ServerStatus,

@@ -9,6 +9,10 @@
 //! shutdown begins, the streams are ended as soon as the count is zero: rmcp's sessions
 //! through their cancellation token, the legacy streams after sending what is queued. Clients
 //! see their streams end and reconnect to another replica (or this one, restarted).
+//!
+//! [`McpDrain`] also holds the sessions whose plain `tools/call`s the route answers itself
+//! (`mcp_server/direct.rs`): like the drain, they are shared by the route and by every
+//! session's handler, and this is the one object `Gateway` hands to both.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,12 +20,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::mcp_server::direct::DirectSessions;
+
 /// Counts the MCP requests in flight and ends the streams at shutdown.
 #[derive(Debug, Default)]
 pub struct McpDrain {
     streams: CancellationToken,
     busy: AtomicUsize,
     idle: Notify,
+    direct: DirectSessions,
 }
 
 /// One request in progress; dropping it ends it.
@@ -40,6 +47,11 @@ impl McpDrain {
     /// Cancelled when the streams must end (rmcp's sessions and the legacy streams watch it).
     pub fn streams(&self) -> CancellationToken {
         self.streams.clone()
+    }
+
+    /// The `/mcp` sessions whose plain calls the route may answer itself.
+    pub(crate) fn direct_sessions(&self) -> &DirectSessions {
+        &self.direct
     }
 
     pub fn busy(self: &Arc<Self>) -> Busy {

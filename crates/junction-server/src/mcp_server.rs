@@ -24,9 +24,14 @@
 //! progress, under the client's own progress token, and the client's cancellation, which
 //! reaches the upstream as `notifications/cancelled`. Upstream log messages are not relayed:
 //! they belong to the upstream session, which every client shares, not to a call.
+//!
+//! Most `tools/call`s do not come through rmcp's session at all: `direct.rs` answers them from
+//! the route with `application/json`, by the same [`answer_call`].
+
+pub(crate) mod direct;
 
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use junction_hub::naming::NameError;
 use junction_hub::registry::Progress;
@@ -42,13 +47,17 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     ContentBlock, ErrorCode, GetPromptRequestParams, GetPromptResponse, Implementation,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, Prompt, ReadResourceRequestParams,
-    ReadResourceResponse, Resource, ResourceTemplate, ResultType, ServerCapabilities, ServerConfig,
-    SetLevelRequestParams, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
+    PaginatedRequestParams, ProgressNotificationParam, ProgressToken, Prompt,
+    ReadResourceRequestParams, ReadResourceResponse, Resource, ResourceTemplate, ResultType,
+    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams, Tool,
+    UnsubscribeRequestParams,
 };
-use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use self::direct::DirectSession;
 
 /// Which servers a request may see: set by the route (`/mcp` → all, `/mcp/a,b` and `/a/mcp`
 /// → those), read by the handler from the request's HTTP parts.
@@ -84,6 +93,12 @@ pub struct CatalogServer {
     downstream: Arc<DownstreamSession>,
     /// Counts the calls in progress, so that shutdown ends streams only after them.
     drain: Arc<McpDrain>,
+    /// This session's entry for the direct path, once it is known (its id comes with its
+    /// requests); removed again when the session ends.
+    direct: OnceLock<Arc<DirectSession>>,
+    /// Whether the session is one of rmcp's streamable HTTP sessions, whose `mcp-session-id`
+    /// the direct path knows it by. A legacy HTTP+SSE session has its id in the query.
+    streamable: bool,
 }
 
 impl CatalogServer {
@@ -93,16 +108,71 @@ impl CatalogServer {
             downstream: Arc::new(DownstreamSession::new(Arc::clone(&registry))),
             registry,
             session_open: watch::Sender::new(()),
+            direct: OnceLock::new(),
+            streamable: true,
         }
+    }
+
+    /// A handler for a legacy HTTP+SSE session (`mcp_sse.rs`): its calls are answered on its
+    /// event stream, never by the direct path, whatever headers its POSTs carry.
+    pub fn legacy(registry: Arc<Registry>, drain: Arc<McpDrain>) -> CatalogServer {
+        let mut handler = CatalogServer::new(registry, drain);
+        handler.streamable = false;
+        handler
     }
 
     /// Who a request is for: its headers (from the route) and this session.
     fn caller(&self, context: &RequestContext<RoleServer>) -> Caller {
         self.downstream.attach(&context.peer);
-        let mut caller = (*caller_of(&context.extensions)).clone();
-        caller.downstream = Some(Arc::clone(&self.downstream) as Arc<dyn Downstream>);
-        caller
+        caller_for(&caller_of(&context.extensions), &self.downstream)
     }
+
+    /// Lets the route answer this session's plain `tools/call`s itself (`direct.rs`), from the
+    /// first message that names the session (the client's `notifications/initialized`, else
+    /// its first call). `initialize` itself carries no session id yet.
+    fn offer_direct_path(&self, extensions: &rmcp::model::Extensions, peer: &Peer<RoleServer>) {
+        if !self.streamable || self.direct.get().is_some() {
+            return;
+        }
+        let Some(session_id) = extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.headers.get(direct::SESSION_ID_HEADER))
+            .and_then(|value| value.to_str().ok())
+        else {
+            return;
+        };
+        self.downstream.attach(peer);
+        let protocol = peer.peer_info().map(|info| info.protocol_version.clone());
+        let Some(entry) = self.drain.direct_sessions().register(
+            session_id,
+            Arc::clone(&self.downstream),
+            protocol,
+        ) else {
+            tracing::warn!(
+                "an MCP session id is registered for another session; not answering its calls directly"
+            );
+            return;
+        };
+        // Concurrent first calls register the same entry (`register` keeps the first).
+        let _ = self.direct.set(entry);
+    }
+}
+
+impl Drop for CatalogServer {
+    /// rmcp drops the handler when its session ends: the direct path forgets the session, and
+    /// its direct calls still running are cancelled, as rmcp cancels the session's requests.
+    fn drop(&mut self) {
+        if let Some(entry) = self.direct.get() {
+            self.drain.direct_sessions().end(entry);
+        }
+    }
+}
+
+/// A request's [`Caller`]: the route's (its headers) with the client session it came from.
+fn caller_for(base: &Caller, downstream: &Arc<DownstreamSession>) -> Caller {
+    let mut caller = base.clone();
+    caller.downstream = Some(Arc::clone(downstream) as Arc<dyn Downstream>);
+    caller
 }
 
 /// The scope the route put into this request. Every route sets one; a request without it
@@ -195,28 +265,25 @@ impl ServerHandler for CatalogServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let _busy = self.drain.busy();
         let scope = scope_of(&context.extensions)?;
+        self.offer_direct_path(&context.extensions, &context.peer);
         let caller = self.caller(&context);
-        let name = request.name.as_ref();
-        let outside_scope = self
-            .registry
-            .catalog_for(&caller)
-            .await
-            .names()
-            .resolve(name)
-            .is_ok_and(|exposed| !scope.contains(&exposed.server));
-        if outside_scope {
-            return Err(unknown_tool(name));
-        }
-        match relay_call(&self.registry, &caller, name, request.arguments, &context).await {
-            Relayed::Done(Ok(mut result)) => {
-                // A pre-2026 upstream sends no `resultType`, which means "complete"; clients
-                // on 2026-07-28 require it. rmcp strips it again for older clients.
-                result.result_type.get_or_insert(ResultType::COMPLETE);
-                Ok(result.into())
-            }
-            Relayed::Done(Err(error)) => call_error(name, &scope, error).map(Into::into),
+        let progress = context
+            .meta
+            .get_progress_token()
+            .map(|token| (token, &context.peer));
+        match answer_call(
+            &self.registry,
+            &caller,
+            &scope,
+            request,
+            &context.ct,
+            progress,
+        )
+        .await
+        {
+            Some(answer) => answer.map(Into::into),
             // rmcp drops the answer to a cancelled request; this one is never sent.
-            Relayed::Cancelled => Err(ErrorData::internal_error(
+            None => Err(ErrorData::internal_error(
                 "the client cancelled the request",
                 None,
             )),
@@ -355,6 +422,7 @@ impl ServerHandler for CatalogServer {
     /// `notifications/{tools,prompts,resources}/list_changed`, until the session or the client
     /// goes away.
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.offer_direct_path(&context.extensions, &context.peer);
         let Ok(scope) = scope_of(&context.extensions) else {
             return;
         };
@@ -412,6 +480,44 @@ impl CatalogServer {
     }
 }
 
+/// A `tools/call`, answered the same way whichever path brought it (rmcp's session, or the
+/// route's direct path, `direct.rs`): the scope check, the call with what it relays, the
+/// `resultType`, and the error policy of this file. `progress` is the client's progress
+/// token and the peer to report to (only through rmcp's session). `None`: `cancelled` fired
+/// first (the client cancelled, or its session ended), and nothing is to be answered.
+pub(crate) async fn answer_call(
+    registry: &Registry,
+    caller: &Caller,
+    scope: &Scope,
+    request: CallToolRequestParams,
+    cancelled: &CancellationToken,
+    progress: Option<(ProgressToken, &Peer<RoleServer>)>,
+) -> Option<Result<CallToolResult, ErrorData>> {
+    let CallToolRequestParams {
+        name, arguments, ..
+    } = request;
+    let outside_scope = registry
+        .catalog_for(caller)
+        .await
+        .names()
+        .resolve(&name)
+        .is_ok_and(|exposed| !scope.contains(&exposed.server));
+    if outside_scope {
+        return Some(Err(unknown_tool(&name)));
+    }
+    match relay_call(registry, caller, &name, arguments, cancelled, progress).await {
+        Relayed::Done(Ok(mut result)) => {
+            // A pre-2026 upstream sends no `resultType`, which means "complete"; clients on
+            // 2026-07-28 require it. It is stripped again for older clients (by rmcp, or by
+            // the direct path the same way).
+            result.result_type.get_or_insert(ResultType::COMPLETE);
+            Some(Ok(result))
+        }
+        Relayed::Done(Err(error)) => Some(call_error(&name, scope, error)),
+        Relayed::Cancelled => None,
+    }
+}
+
 /// How a relayed tool call ended.
 enum Relayed {
     Done(Result<CallToolResult, HubError>),
@@ -428,20 +534,21 @@ enum Relayed {
 ///   `notifications/progress` under the client's token, before the result (rmcp's HTTP
 ///   session routes it to the request's SSE stream by that token).
 /// * **Cancellation.** rmcp does not stop a handler when the client cancels; it cancels
-///   `context.ct` (also when the session ends) and drops the answer. Waiting on that token
-///   drops the upstream call at once, and `junction-mcp` then sends `notifications/cancelled`
-///   upstream.
+///   `context.ct` (also when the session ends) and drops the answer; the direct path has a
+///   token of its own for the same (`cancelled`). Waiting on it drops the upstream call at
+///   once, and `junction-mcp` then sends `notifications/cancelled` upstream.
 async fn relay_call(
     registry: &Registry,
     caller: &Caller,
     name: &str,
     arguments: Option<Arguments>,
-    context: &RequestContext<RoleServer>,
+    cancelled: &CancellationToken,
+    progress: Option<(ProgressToken, &Peer<RoleServer>)>,
 ) -> Relayed {
-    let Some(token) = context.meta.get_progress_token() else {
+    let Some((token, peer)) = progress else {
         return tokio::select! {
             biased;
-            () = context.ct.cancelled() => Relayed::Cancelled,
+            () = cancelled.cancelled() => Relayed::Cancelled,
             result = registry.call_tool_as(caller, name, arguments, None) => Relayed::Done(result),
         };
     };
@@ -458,7 +565,7 @@ async fn relay_call(
         let mut params = ProgressNotificationParam::new(token.clone(), progress.progress);
         params.total = progress.total;
         params.message = progress.message;
-        let peer = context.peer.clone();
+        let peer = peer.clone();
         async move {
             if let Err(error) = peer.notify_progress(params).await {
                 tracing::debug!(%error, "cannot relay a progress notification");
@@ -468,7 +575,7 @@ async fn relay_call(
     loop {
         tokio::select! {
             biased;
-            () = context.ct.cancelled() => return Relayed::Cancelled,
+            () = cancelled.cancelled() => return Relayed::Cancelled,
             result = &mut call => {
                 while let Ok(progress) = queued.try_recv() {
                     notify(progress).await;

@@ -383,10 +383,14 @@ async fn the_upstream_is_told_when_a_call_is_cancelled() {
     session.cancel(21).await;
     assert_ends_without_answer(&mut posted).await;
 
-    // Without one.
-    let mut posted = session.start_call(22, "fake-hang", json!({}), None).await;
-    fake_log_until(&session, |log| log["hung"].as_array().unwrap().len() == 2).await;
-    session.cancel(22).await;
+    // Without one. Such a call is answered with JSON, in one piece, so the POST's response
+    // starts only when the call ends: cancel it while that POST is still waiting.
+    let started = session.start_call(22, "fake-hang", json!({}), None);
+    let cancel = async {
+        fake_log_until(&session, |log| log["hung"].as_array().unwrap().len() == 2).await;
+        session.cancel(22).await;
+    };
+    let (mut posted, ()) = tokio::join!(started, cancel);
     assert_ends_without_answer(&mut posted).await;
 
     // Both upstream requests were cancelled, by the gateway's own request ids.

@@ -21,6 +21,9 @@
 //!
 //! A `GET` without a session id that asks for an event stream is an old client opening an
 //! HTTP+SSE session (`mcp_sse.rs`), admitted the same way; so is any such `GET` on `/mcp/sse`.
+//!
+//! Once admitted, a plain `tools/call` on a session that needs no relay is answered here with
+//! JSON (`mcp_server/direct.rs`); everything else goes to rmcp's service.
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -32,6 +35,7 @@ use junction_hub::{Registry, ServerInfo};
 use crate::access_log::RequestLog;
 use crate::error::ApiError;
 use crate::mcp_server::Scope;
+use crate::mcp_server::direct::{self, Routed};
 use crate::state::{AppState, SharedState};
 
 /// Hosts a browser page may be served from and still talk to the endpoint.
@@ -103,9 +107,14 @@ async fn serve(
             // A POST's answer is in its body: shutdown waits for it (a GET stream is not
             // waited for; `mcp_drain.rs`).
             let busy = (head.method == axum::http::Method::POST).then(|| state.mcp_drain.busy());
+            let caller = crate::upstream_headers::caller_of(&head.headers);
+            // Plain tool calls are answered without rmcp's session machinery.
+            let body = match direct::route(&state, &head, body, &caller, &scope).await {
+                Routed::Answered(response) => return super::finish(Ok(response), log),
+                Routed::ToRmcp(body) => body,
+            };
             head.extensions.insert(scope);
-            head.extensions
-                .insert(crate::upstream_headers::caller_of(&head.headers));
+            head.extensions.insert(caller);
             let request = Request::from_parts(head, body);
             let mut response = state.mcp_http.handle(request).await.map(Body::new);
             // rmcp acknowledges a session DELETE with 202; the Python SDK (and other clients)

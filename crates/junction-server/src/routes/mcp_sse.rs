@@ -63,7 +63,7 @@ fn owner(principal: &Principal) -> String {
 
 /// Opens a session for an admitted `GET`: `200 text/event-stream`, `endpoint` first.
 pub(crate) fn open(state: &SharedState, principal: &Principal, scope: Scope) -> Response {
-    let handler = CatalogServer::new(state.mcp.clone(), state.mcp_drain.clone());
+    let handler = CatalogServer::legacy(state.mcp.clone(), state.mcp_drain.clone());
     let (id, events) = state.mcp_legacy.open(
         handler,
         state.mcp_drain.streams(),
