@@ -37,6 +37,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from benchlib import append, cmd_meta, parse_pids, pct, status, write_tsv
+
 # Targets (issue text; see bench/README.md).
 GOAL_ADDED_P50_MS = 0.3
 GOAL_CACHED_LIST_MS = 2.0
@@ -50,14 +52,6 @@ CALL_DEADLINE_S = 600  # a whole `call` or `list` point; bounded
 # 2025-06-18 (measured). A raw client on an older version than the gateway's upstream session
 # would make "direct" cheaper than the upstream work the gateway waits for.
 PROTOCOL = "2025-11-25"
-
-
-def pct(sorted_vals, p):
-    """Nearest-rank percentile of an ascending list (p in 0..100)."""
-    if not sorted_vals:
-        return None
-    k = max(0, min(len(sorted_vals) - 1, int(-(-p * len(sorted_vals) // 100)) - 1))
-    return sorted_vals[k]
 
 
 def summary(lat_s):
@@ -81,20 +75,6 @@ def cpu_ticks(pid):
         return None
     rest = stat[stat.rindex(")") + 2:].split()
     return int(rest[11]) + int(rest[12])
-
-
-def parse_pids(arg):
-    out = {}
-    if arg and arg != "-":
-        for part in arg.split(","):
-            name, pid = part.split("=", 1)
-            out[name] = int(pid)
-    return out
-
-
-def append(raw, rec):
-    with open(raw, "a", encoding="utf-8") as f:
-        f.write(json.dumps(rec) + "\n")
 
 
 def log(msg):
@@ -417,10 +397,6 @@ def f3(v):
     return "-" if v is None else f"{v:.3f}"
 
 
-def status(ok):
-    return "n/a" if ok is None else ("met" if ok else "NOT met")
-
-
 def cmd_report(raw, out_tsv):
     meta, recs = {}, []
     with open(raw, encoding="utf-8") as f:
@@ -602,17 +578,7 @@ def cmd_report(raw, out_tsv):
         for r in bad:
             print(f"  C={r['c']} {r['target']}: {r['errors']}")
 
-    os.makedirs(os.path.dirname(out_tsv) or ".", exist_ok=True)
-    with open(out_tsv, "w", encoding="utf-8") as f:
-        f.write("section\tmode\tconcurrency\ttarget\tmetric\tvalue\tgoal\tstatus\n")
-        for r in rows:
-            f.write("\t".join(r) + "\n")
-    print()
-    print(f"Results written to {out_tsv}")
-
-
-def cmd_meta(raw, key, value):
-    append(raw, {"kind": "meta", "key": key, "value": value})
+    write_tsv(out_tsv, rows)
 
 
 def main(argv):

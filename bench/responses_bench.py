@@ -48,6 +48,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from benchlib import append, cmd_meta, parse_pids, pct, status, write_tsv
+
 # Target (issue 5): the gateway's own time for a /v1/responses request with one MCP round.
 GOAL_ADDED_MS = 1.0
 
@@ -58,19 +60,6 @@ DEADLINE_S = 900  # a whole `run`; bounded
 
 def log(msg):
     print(f"[responses-bench] {msg}", file=sys.stderr, flush=True)
-
-
-def append(raw, rec):
-    with open(raw, "a", encoding="utf-8") as f:
-        f.write(json.dumps(rec) + "\n")
-
-
-def pct(sorted_vals, p):
-    """Nearest-rank percentile of an ascending list (p in 0..100)."""
-    if not sorted_vals:
-        return None
-    k = max(0, min(len(sorted_vals) - 1, int(-(-p * len(sorted_vals) // 100)) - 1))
-    return sorted_vals[k]
 
 
 def summary(lat_s):
@@ -105,38 +94,6 @@ def sched_ns(pid):
         except (OSError, ValueError, IndexError):
             pass
     return total
-
-
-def parse_pids(arg):
-    out = {}
-    if arg and arg != "-":
-        for part in arg.split(","):
-            name, pid = part.split("=", 1)
-            out[name] = int(pid)
-    return out
-
-
-# ------------------------------------------------------------------ HTTP
-
-
-class Conn:
-    """One keep-alive HTTP/1.1 connection (stdlib http.client)."""
-
-    def __init__(self, base):
-        u = urllib.parse.urlsplit(base)
-        self.host, self.port = u.hostname, u.port
-        self.prefix = u.path.rstrip("/")
-        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-
-    def post(self, path, body, headers):
-        """POST; returns (status, content-type, headers, body read to its last byte)."""
-        self.conn.request("POST", self.prefix + path, body=body, headers=headers)
-        resp = self.conn.getresponse()
-        data = resp.read()
-        return resp.status, resp.getheader("content-type") or "", resp, data
-
-    def close(self):
-        self.conn.close()
 
 
 def jsonrpc_from(ctype, body):
@@ -532,10 +489,6 @@ def cmd_wait_health(raw, base, key, server, deadline_s):
 # ---------------------------------------------------------------- report
 
 
-def status(ok):
-    return "n/a" if ok is None else ("met" if ok else "NOT met")
-
-
 def cmd_report(raw, out_tsv):
     meta, modes = {}, []
     with open(raw, encoding="utf-8") as f:
@@ -637,17 +590,7 @@ def cmd_report(raw, out_tsv):
         if k in meta:
             print(f"  {what:<28} {float(meta[k]):>8.1f} MiB  (no target)")
 
-    os.makedirs(os.path.dirname(out_tsv) or ".", exist_ok=True)
-    with open(out_tsv, "w", encoding="utf-8") as f:
-        f.write("section\tmode\tconcurrency\ttarget\tmetric\tvalue\tgoal\tstatus\n")
-        for r in rows:
-            f.write("\t".join(r) + "\n")
-    print()
-    print(f"Results written to {out_tsv}")
-
-
-def cmd_meta(raw, key, value):
-    append(raw, {"kind": "meta", "key": key, "value": value})
+    write_tsv(out_tsv, rows)
 
 
 def main(argv):

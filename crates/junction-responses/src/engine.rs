@@ -621,12 +621,9 @@ impl Run {
         if approval.approve {
             let tool = self
                 .tools
-                .mcp
-                .iter()
-                .find(|(function, tool)| {
-                    tool.label == label && (tool.item_name == name || *function == name)
-                })
-                .map(|(_, tool)| tool.clone());
+                .mcp_function(label, name)
+                .and_then(|function| self.tools.mcp.get(function))
+                .cloned();
             let call = PlannedCall {
                 id: new_id("mcp_"),
                 label: label.to_owned(),

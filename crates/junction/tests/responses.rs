@@ -128,6 +128,13 @@ fn text_of(response: &Value) -> String {
         .collect()
 }
 
+/// An OpenAI-style error body whose message mentions `text`.
+#[track_caller]
+fn assert_error_mentions(body: &Value, text: &str) {
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(text), "{body}");
+}
+
 /// The bodies the mock received on `path`.
 fn upstream_bodies(llm: &MockUpstream, path: &str) -> Vec<Value> {
     llm.requests()
@@ -315,13 +322,7 @@ async fn approval_is_asked_then_granted_or_refused_with_previous_response_id() {
     )
     .await;
     assert_eq!(status, 400, "{again}");
-    assert!(
-        again["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("already answered"),
-        "{again}"
-    );
+    assert_error_mentions(&again, "already answered");
 
     // Refused: no call; the model is told, and answers.
     let before = upstream_bodies(&llm, "/v1/chat/completions").len();
@@ -380,7 +381,7 @@ async fn stored_responses_are_private_to_their_key_and_continue_at_once() {
     )
     .await;
     assert_eq!(status, 404, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains(id));
+    assert_error_mentions(&body, id);
     let (status, _) = client()
         .delete(format!("{}/v1/responses/{id}", gw.url))
         .bearer_auth(&bob)
@@ -530,26 +531,14 @@ async fn bad_requests_get_clear_openai_errors() {
         "tools": [{"type": "mcp", "server_label": "nothing", "server_url": "litellm_proxy", "allowed_tools": ["nope"]}]});
     let (status, body) = create(&gw, MASTER_KEY, &required_nothing).await;
     assert_eq!(status, 400, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("\"nothing\""),
-        "{body}"
-    );
+    assert_error_mentions(&body, "\"nothing\"");
     assert_eq!(body["error"]["param"], "tool_choice");
 
     let external = json!({"model": "gpt-4o", "input": "x",
         "tools": [{"type": "mcp", "server_label": "deepwiki", "server_url": "http://127.0.0.1:1/mcp"}]});
     let (status, body) = create(&gw, MASTER_KEY, &external).await;
     assert_eq!(status, 400, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("responses_allow_external_mcp_urls"),
-        "{body}"
-    );
+    assert_error_mentions(&body, "responses_allow_external_mcp_urls");
 
     let (status, body) = create(&gw, MASTER_KEY, &json!({"model": "nope", "input": "x"})).await;
     assert_eq!(status, 404, "{body}");
@@ -584,13 +573,7 @@ async fn external_mcp_urls_are_refused_on_private_addresses_even_when_allowed() 
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("non-public address"),
-        "{body}"
-    );
+    assert_error_mentions(&body, "non-public address");
 }
 
 #[tokio::test]
@@ -675,10 +658,7 @@ async fn a_model_failure_is_a_502_or_a_failed_event() {
     let body = json!({"model": "broken", "input": "x", "tools": [mcp_tool(json!("never"))]});
     let (status, error) = create(&gw, MASTER_KEY, &body).await;
     assert_eq!(status, 502, "{error}");
-    assert!(
-        error["error"]["message"].as_str().unwrap().contains("500"),
-        "{error}"
-    );
+    assert_error_mentions(&error, "500");
     let mut streamed = body.clone();
     streamed["stream"] = json!(true);
     let events = create_streamed(&gw, MASTER_KEY, &streamed).await;

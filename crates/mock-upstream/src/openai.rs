@@ -40,15 +40,9 @@ pub(crate) async fn chat_completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let parsed = serde_json::from_slice::<Value>(&body);
-    let n = shared.accept(uri.path(), &headers, &body, parsed.as_ref().ok());
-    shared.latency().await;
-    if let Err(denied) = check_auth(&shared, &headers) {
-        return denied.into_response();
-    }
-    let request = match parsed {
-        Ok(value) => value,
-        Err(err) => return invalid_json(&err).into_response(),
+    let (n, request) = match admit(&shared, &uri, &headers, &body).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let mut chat = match ChatRequest::parse(&request) {
         Ok(chat) => chat,
@@ -190,6 +184,23 @@ pub(crate) fn has_bearer(headers: &HeaderMap, key: &str) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|given| given.trim() == key)
+}
+
+/// What every OpenAI-format route does first: count and record the request, apply the
+/// model-independent latency, check the key, parse the body. Gives the request's sequence
+/// number and body, or the error answer.
+pub(crate) async fn admit(
+    shared: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(u64, Value), Response> {
+    let parsed = serde_json::from_slice::<Value>(body);
+    let n = shared.accept(uri.path(), headers, body, parsed.as_ref().ok());
+    shared.latency().await;
+    check_auth(shared, headers).map_err(IntoResponse::into_response)?;
+    let request = parsed.map_err(|err| invalid_json(&err).into_response())?;
+    Ok((n, request))
 }
 
 /// Checks the bearer key when one is required.

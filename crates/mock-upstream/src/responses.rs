@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::openai::{ApiError, check_auth, invalid, invalid_json, now, scripted_error};
+use crate::openai::{ApiError, admit, invalid, now, scripted_error};
 use crate::reply::{
     Answer, Conversation, Reply, call_id, join_texts, split_pieces, word_pieces, words,
 };
@@ -63,15 +63,9 @@ pub(crate) async fn responses(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let parsed = serde_json::from_slice::<Value>(&body);
-    let n = shared.accept(uri.path(), &headers, &body, parsed.as_ref().ok());
-    shared.latency().await;
-    if let Err(denied) = check_auth(&shared, &headers) {
-        return denied.into_response();
-    }
-    let request = match parsed {
-        Ok(value) => value,
-        Err(err) => return invalid_json(&err).into_response(),
+    let (n, request) = match admit(&shared, &uri, &headers, &body).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let mut convo = match parse(&request) {
         Ok(convo) => convo,
