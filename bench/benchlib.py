@@ -5,8 +5,10 @@ into a report and a TSV in the long format of bench/run.sh
 (section, mode, concurrency, target, metric, value, goal, status).
 """
 
+import http.client
 import json
 import os
+import urllib.parse
 
 TSV_HEADER = "section\tmode\tconcurrency\ttarget\tmetric\tvalue\tgoal\tstatus\n"
 
@@ -50,3 +52,22 @@ def write_tsv(out_tsv, rows):
             f.write("\t".join(r) + "\n")
     print()
     print(f"Results written to {out_tsv}")
+
+
+class Conn:
+    """One keep-alive HTTP/1.1 connection (stdlib http.client)."""
+
+    def __init__(self, base):
+        u = urllib.parse.urlsplit(base)
+        self.prefix = u.path.rstrip("/")
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+
+    def post(self, path, body, headers):
+        """POST; returns (status, content-type, response, body read to its last byte)."""
+        self.conn.request("POST", self.prefix + path, body=body, headers=headers)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        return resp.status, resp.getheader("content-type") or "", resp, data
+
+    def close(self):
+        self.conn.close()

@@ -48,7 +48,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from benchlib import append, cmd_meta, parse_pids, pct, status, write_tsv
+from benchlib import Conn, append, cmd_meta, parse_pids, pct, status, write_tsv
 
 # Target (issue 5): the gateway's own time for a /v1/responses request with one MCP round.
 GOAL_ADDED_MS = 1.0

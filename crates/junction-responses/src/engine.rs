@@ -406,25 +406,29 @@ struct Totals {
 }
 
 impl Run {
-    async fn execute(mut self, mut emitter: Emitter) -> Result<Value, ResponsesError> {
+    async fn execute(self, mut emitter: Emitter) -> Result<Value, ResponsesError> {
+        let result = self.respond(&mut emitter).await;
+        emitter.flush().await;
+        result
+    }
+
+    async fn respond(mut self, emitter: &mut Emitter) -> Result<Value, ResponsesError> {
         emitter
             .response_event(
                 "response.created",
-                self.snapshot(&emitter, "in_progress", None, None),
+                self.snapshot(emitter, "in_progress", None, None),
             )
             .await;
         emitter
             .response_event(
                 "response.in_progress",
-                self.snapshot(&emitter, "in_progress", None, None),
+                self.snapshot(emitter, "in_progress", None, None),
             )
             .await;
         let mut conversation = std::mem::take(&mut self.history);
         conversation.extend(self.request.input.iter().cloned());
         let mut totals = Totals::default();
-        let outcome = self
-            .run_loop(&mut emitter, &mut conversation, &mut totals)
-            .await;
+        let outcome = self.run_loop(emitter, &mut conversation, &mut totals).await;
         if let Some(on_cost) = self.invocation.on_cost.take()
             && totals.cost > 0.0
         {
@@ -438,7 +442,7 @@ impl Run {
                 error: Some(json!({"code": "server_error", "message": error.message})),
             },
         };
-        let response = self.snapshot(&emitter, ending.status, Some(&totals), Some(ending));
+        let response = self.snapshot(emitter, ending.status, Some(&totals), Some(ending));
         if self.request.store {
             let record = StoredResponse {
                 id: self.id.clone(),
@@ -451,11 +455,12 @@ impl Run {
                 conversation,
                 created_at: self.created_at,
             };
+            emitter.flush().await;
             if let Err(error) = self.engine.store.put_response(&record).await {
                 let error = ResponsesError::storage(&error);
                 if emitter.streaming() {
                     let failed = self.snapshot(
-                        &emitter,
+                        emitter,
                         "failed",
                         Some(&totals),
                         Some(&Ending {
@@ -758,6 +763,7 @@ impl Run {
                 .await;
             indexes.push(index);
         }
+        emitter.flush().await;
         let caller = &self.invocation.caller;
         let hub = &self.engine.hub;
         let outcomes = if self.request.parallel_tool_calls {

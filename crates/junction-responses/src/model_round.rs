@@ -14,9 +14,10 @@
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
+use bytes::Bytes;
+use futures_util::{FutureExt, StreamExt};
 use junction_llm::sse::SseDecoder;
-use junction_llm::{ChatReply, ChatRequest, LlmError, ResponsesReply, Router, Usage};
+use junction_llm::{ChatReply, ChatRequest, ChatStream, LlmError, ResponsesReply, Router, Usage};
 use serde_json::{Map, Value, json};
 
 use crate::conversation;
@@ -57,11 +58,32 @@ pub(crate) struct RoundOutput {
     pub truncated: bool,
 }
 
+/// The upstream's next frame. The events buffered so far are flushed only when it has not
+/// arrived yet: the upstream's client connection is a task of its own that hands over one
+/// chunk per turn, so after one yield a chunk that is already read is here, and the text
+/// of one upstream burst reaches the client in one write, as soon as the burst ends.
+async fn next_frame(
+    frames: &mut ChatStream,
+    emitter: &mut Emitter,
+) -> Option<Result<Bytes, LlmError>> {
+    if let Some(frame) = frames.next().now_or_never() {
+        return frame;
+    }
+    tokio::task::yield_now().await;
+    if let Some(frame) = frames.next().now_or_never() {
+        return frame;
+    }
+    emitter.flush().await;
+    frames.next().await
+}
+
 pub(crate) async fn run(
     router: &Arc<Router>,
     input: RoundInput<'_>,
     emitter: &mut Emitter,
 ) -> Result<RoundOutput, LlmError> {
+    // What the loop has to say goes out before the model is asked.
+    emitter.flush().await;
     if router.responses_native(&input.request.model) {
         native(router, input, emitter).await
     } else {
@@ -163,7 +185,7 @@ async fn chat(
         ChatReply::Stream { mut frames, .. } => {
             let mut decoder = SseDecoder::new();
             let mut pending: Vec<(String, String, String)> = Vec::new();
-            'frames: while let Some(frame) = frames.next().await {
+            'frames: while let Some(frame) = next_frame(&mut frames, emitter).await {
                 for event in decoder.push(&frame?) {
                     if event.data == "[DONE]" {
                         break 'frames;
@@ -305,7 +327,7 @@ async fn native(
         }
         ResponsesReply::Stream { mut frames } => {
             let mut decoder = SseDecoder::new();
-            'frames: while let Some(frame) = frames.next().await {
+            'frames: while let Some(frame) = next_frame(&mut frames, emitter).await {
                 for event in decoder.push(&frame?) {
                     let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
                         continue;

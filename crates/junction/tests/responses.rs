@@ -14,6 +14,8 @@ use junction_mock_upstream::{MockOptions, MockUpstream, ScriptedToolCall};
 use serde_json::{Value, json};
 
 const ECHO: &str = "everything-echo";
+/// server-everything's tool that takes `duration` seconds.
+const LONG_TOOL: &str = "everything-trigger-long-running-operation";
 
 /// A mock LLM scripted to call `echo` (and the time tool), and a gateway with three models
 /// on it: `gpt-4o` (Chat Completions), `claude` (Anthropic), `native` (Responses API), plus
@@ -24,6 +26,7 @@ async fn start_with(options: MockOptions, general: &str) -> (MockUpstream, TestG
         tool_calls: vec![
             ScriptedToolCall::new(ECHO, json!({"message": "hi from the model"})),
             ScriptedToolCall::new("time-get_current_time", json!({"timezone": "UTC"})),
+            ScriptedToolCall::new(LONG_TOOL, json!({"duration": 1, "steps": 2})),
         ],
         ..options
     })
@@ -42,6 +45,8 @@ async fn start_with(options: MockOptions, general: &str) -> (MockUpstream, TestG
     litellm_params: {{model: openai/gpt-native, api_base: {base}, api_key: sk-up, use_responses_api: true}}
   - model_name: always
     litellm_params: {{model: openai/always-tools, api_base: {base}, api_key: sk-up}}
+  - model_name: dripping
+    litellm_params: {{model: openai/drip-100, api_base: {base}, api_key: sk-up}}
   - model_name: broken
     litellm_params: {{model: openai/error-500, api_base: {base}, api_key: sk-up}}
 mcp_servers:
@@ -104,6 +109,35 @@ async fn create_streamed(gw: &TestGateway, key: &str, body: &Value) -> Vec<Value
         let event: Value = serde_json::from_str(data).unwrap();
         assert_eq!(event["type"], name, "{block}");
         events.push(event);
+    }
+    events
+}
+
+/// Like [`create_streamed`], with the time each event arrived, counted from the request.
+async fn create_streamed_timed(gw: &TestGateway, body: &Value) -> Vec<(Duration, Value)> {
+    use futures_util::StreamExt;
+    let started = std::time::Instant::now();
+    let response = client()
+        .post(format!("{}/v1/responses", gw.url))
+        .bearer_auth(MASTER_KEY)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    while let Some(chunk) = body.next().await {
+        buffer.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let data = block
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .unwrap();
+            events.push((started.elapsed(), serde_json::from_str(data).unwrap()));
+        }
     }
     events
 }
@@ -273,6 +307,48 @@ async fn streamed_events_are_ordered_numbered_and_name_their_items() {
     // created carries the same id as completed.
     assert_eq!(events[0]["response"]["id"], final_response["id"]);
     assert_eq!(events[0]["response"]["status"], "in_progress");
+}
+
+/// Events reach the client while the work goes on, not at the end: `mcp_call.in_progress`
+/// before a tool that takes a second returns, and text deltas as a slow model produces them.
+#[tokio::test]
+async fn streamed_events_arrive_while_the_tool_and_the_model_work() {
+    let (_llm, gw) = start().await;
+    let events = create_streamed_timed(
+        &gw,
+        &json!({"model": "dripping", "input": "run the long operation", "stream": true,
+                "tools": [{"type": "mcp", "server_label": "everything", "server_url": "litellm_proxy",
+                           "require_approval": "never", "allowed_tools": [LONG_TOOL]}]}),
+    )
+    .await;
+    let at = |kind: &str| {
+        events
+            .iter()
+            .find(|(_, e)| e["type"] == kind)
+            .map(|(t, _)| *t)
+            .unwrap_or_else(|| panic!("no {kind} event"))
+    };
+    let tool_started = at("response.mcp_call.in_progress");
+    let tool_done = at("response.mcp_call.completed");
+    assert!(
+        tool_done - tool_started >= Duration::from_millis(700),
+        "mcp_call.in_progress came {:?} before the 1 s tool finished",
+        tool_done - tool_started
+    );
+    let first_delta = at("response.output_text.delta");
+    let completed = at("response.completed");
+    let deltas = events
+        .iter()
+        .filter(|(_, e)| e["type"] == "response.output_text.delta")
+        .count();
+    assert!(deltas >= 5, "{deltas} deltas");
+    // The mock waits 100 ms between words: the first word must not wait for the last.
+    assert!(
+        completed - first_delta >= Duration::from_millis(300),
+        "the first text delta came only {:?} before the end",
+        completed - first_delta
+    );
+    assert_eq!(events.last().unwrap().1["response"]["status"], "completed");
 }
 
 #[tokio::test]
