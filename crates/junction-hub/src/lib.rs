@@ -18,6 +18,7 @@ mod downstream;
 pub mod filter;
 pub mod naming;
 pub mod registry;
+mod scope;
 pub mod server_id;
 pub mod upstream_config;
 mod variants;
@@ -29,4 +30,5 @@ pub use downstream::{Downstream, wants_own_sessions};
 pub use registry::{
     Arguments, Catalog, HubError, Registry, RegistryOptions, ServerHealth, ServerInfo, ServerStatus,
 };
+pub use scope::Scope;
 pub use upstream_config::{Upstream, UpstreamConfigError};

@@ -290,6 +290,13 @@ impl Catalog {
             .collect()
     }
 
+    /// The tools `scope` may list: of its servers, and within each server's tool limit.
+    pub fn tools_in(&self, scope: &crate::Scope) -> Vec<(Exposed, Tool)> {
+        let mut tools = self.tools(scope.servers());
+        tools.retain(|(exposed, _)| scope.may_call(&exposed.server, &exposed.original));
+        tools
+    }
+
     /// Every prompt (of `servers` only, when given), sorted by exposed name, with its exposed
     /// name as `name`; everything else is the upstream's own.
     pub fn prompts(&self, servers: Option<&[String]>) -> Vec<Prompt> {

@@ -35,7 +35,7 @@ use crate::external::ExternalPolicy;
 use crate::ids::new_id;
 use crate::model_round::{self, ModelCall, RoundChoice, RoundInput};
 use crate::request::{CreateRequest, ToolChoice};
-use crate::tools::{self, McpAccess, McpTool, Resolver, Route, ToolSet};
+use crate::tools::{self, McpTool, Resolver, Route, ToolSet};
 
 /// Gateway-wide settings of the Responses API.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ pub struct Invocation {
     pub owner: Owner,
     /// The request's headers as MCP upstreams may see them.
     pub caller: Caller,
-    pub mcp_access: McpAccess,
+    pub mcp_access: junction_hub::Scope,
     /// Called once with the cost of every model call of the response, when above zero.
     pub on_cost: Option<Box<dyn FnOnce(f64) + Send + Sync>>,
 }

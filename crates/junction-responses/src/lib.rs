@@ -31,4 +31,3 @@ pub use engine::{Engine, EngineOptions, Invocation, ItemsPage, Owner, Reply};
 pub use error::ResponsesError;
 pub use external::ExternalPolicy;
 pub use request::CreateRequest;
-pub use tools::McpAccess;

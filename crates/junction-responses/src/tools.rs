@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use junction_hub::{Caller, Registry};
+use junction_hub::{Caller, Registry, Scope};
 use junction_mcp::McpClient;
 use junction_mcp::model::Tool;
 use serde_json::{Map, Value, json};
@@ -25,24 +25,6 @@ use serde_json::{Map, Value, json};
 use crate::error::ResponsesError;
 use crate::external::{self, ExternalPolicy};
 use crate::request::{McpToolSpec, ToolSpec, valid_function_name};
-
-/// Which of the gateway's MCP servers a caller may use.
-#[derive(Debug, Clone, Default)]
-pub enum McpAccess {
-    #[default]
-    All,
-    /// `mcp_servers` keys.
-    Only(Vec<String>),
-}
-
-impl McpAccess {
-    fn allows(&self, server: &str) -> bool {
-        match self {
-            McpAccess::All => true,
-            McpAccess::Only(servers) => servers.iter().any(|s| s == server),
-        }
-    }
-}
 
 /// How a tool the model calls is reached.
 #[derive(Clone)]
@@ -114,7 +96,8 @@ impl ToolSet {
 pub(crate) struct Resolver<'a> {
     pub hub: &'a Registry,
     pub caller: &'a Caller,
-    pub access: &'a McpAccess,
+    /// What the caller may use (its key's permissions).
+    pub access: &'a Scope,
     /// `mcp_servers` key → its `access_groups`.
     pub access_groups: &'a BTreeMap<String, Vec<String>>,
     pub external: &'a ExternalPolicy,
@@ -131,7 +114,7 @@ impl Resolver<'_> {
                 }
                 ToolSpec::Mcp(mcp) => {
                     let listing = if is_gateway_url(&mcp.server_url) {
-                        self.gateway_tools(mcp, &mut set).await
+                        self.gateway_tools(mcp, &mut set).await?
                     } else {
                         self.external_tools(mcp, &mut set).await?
                     };
@@ -142,11 +125,15 @@ impl Resolver<'_> {
         Ok(set)
     }
 
-    async fn gateway_tools(&self, spec: &McpToolSpec, set: &mut ToolSet) -> Listing {
-        let servers = self.gateway_servers(spec);
+    async fn gateway_tools(
+        &self,
+        spec: &McpToolSpec,
+        set: &mut ToolSet,
+    ) -> Result<Listing, ResponsesError> {
+        let servers = self.gateway_servers(spec)?;
         let catalog = self.hub.catalog_for(self.caller).await;
         let mut tools = Vec::new();
-        for (exposed, tool) in catalog.tools(Some(&servers)) {
+        for (exposed, tool) in catalog.tools_in(&Scope::only(servers.clone()).within(self.access)) {
             if !allowed(spec, &[&exposed.exposed, &exposed.original], &tool) {
                 continue;
             }
@@ -187,45 +174,67 @@ impl Resolver<'_> {
                 .collect();
             (tools.is_empty() && !down.is_empty()).then(|| down.join("; "))
         };
-        Listing {
+        Ok(Listing {
             label: spec.server_label.clone(),
             tools,
             error,
-        }
+        })
     }
 
     /// The `mcp_servers` keys an entry reaches: the path's servers (or all), narrowed by
-    /// the label when it names a server or group, and by the caller's access.
-    fn gateway_servers(&self, spec: &McpToolSpec) -> Vec<String> {
+    /// the label when it names a server or group, and by the caller's access. A server the
+    /// path or the label names by itself that the key may not use is a 403 naming it.
+    fn gateway_servers(&self, spec: &McpToolSpec) -> Result<Vec<String>, ResponsesError> {
+        let path_names = gateway_path_names(&spec.server_url).unwrap_or_default();
+        for name in path_names.iter().chain([&spec.server_label]) {
+            if let Some(server) = self.server_named(name)
+                && !self.access.contains(&server)
+            {
+                return Err(ResponsesError::forbidden(format!(
+                    "This key may not use the MCP server '{server}' (tools entry with server_label {:?}). Contact proxy admin to allow it.",
+                    spec.server_label
+                )));
+            }
+        }
         let all: Vec<String> = self.hub.servers().map(|s| s.name.clone()).collect();
-        let from_path = gateway_path_names(&spec.server_url)
-            .map(|names| names.iter().flat_map(|n| self.named(n)).collect::<Vec<_>>())
-            .unwrap_or_else(|| all.clone());
+        let from_path = if path_names.is_empty() {
+            all
+        } else {
+            path_names.iter().flat_map(|n| self.named(n)).collect()
+        };
         let by_label = self.named(&spec.server_label);
-        from_path
+        Ok(from_path
             .into_iter()
             .filter(|s| by_label.is_empty() || by_label.contains(s))
-            .filter(|s| self.access.allows(s))
+            .filter(|s| self.access.contains(s))
             .fold(Vec::new(), |mut acc, s| {
                 if !acc.contains(&s) {
                     acc.push(s);
                 }
                 acc
+            }))
+    }
+
+    /// The server a name means by itself (name, alias, prefix or id), not a group.
+    fn server_named(&self, name: &str) -> Option<String> {
+        self.hub
+            .find_server(name)
+            .or_else(|| {
+                self.hub.servers().find(|s| {
+                    s.name.eq_ignore_ascii_case(name)
+                        || s.prefix.eq_ignore_ascii_case(name)
+                        || s.alias
+                            .as_deref()
+                            .is_some_and(|a| a.eq_ignore_ascii_case(name))
+                })
             })
+            .map(|s| s.name.clone())
     }
 
     /// The servers a name means: a server (name, alias, id), else an access group.
     fn named(&self, name: &str) -> Vec<String> {
-        if let Some(server) = self.hub.find_server(name).or_else(|| {
-            self.hub.servers().find(|s| {
-                s.name.eq_ignore_ascii_case(name)
-                    || s.prefix.eq_ignore_ascii_case(name)
-                    || s.alias
-                        .as_deref()
-                        .is_some_and(|a| a.eq_ignore_ascii_case(name))
-            })
-        }) {
-            return vec![server.name.clone()];
+        if let Some(server) = self.server_named(name) {
+            return vec![server];
         }
         self.access_groups
             .iter()

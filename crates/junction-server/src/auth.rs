@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, StatusCode};
 use junction_store::{KeyRecord, Store, hash_key};
 
+use crate::principal::KeyHolder;
+
 use crate::error::ApiError;
 use crate::principal::Principal;
 
@@ -24,7 +26,8 @@ pub struct Authenticator {
     master_hash: Option<String>,
     allow_anonymous: bool,
     store: Store,
-    cache: Mutex<HashMap<String, (Instant, KeyRecord)>>,
+    /// Key hash → the key with its team and organisation, as read at that instant.
+    cache: Mutex<HashMap<String, (Instant, KeyHolder)>>,
     rate: Mutex<HashMap<String, (u64, i64)>>,
 }
 
@@ -55,18 +58,19 @@ impl Authenticator {
         {
             return Ok(Principal::Admin);
         }
-        let key = match self.cached(&hash) {
-            Some(key) => key,
+        let holder = match self.cached(&hash) {
+            Some(holder) => holder,
             None => {
-                let Some(key) = self.store.key_by_hash(&hash).await? else {
+                let Some(holder) = self.load(&hash).await? else {
                     return Err(ApiError::unauthorized(
                         "Authentication Error, Invalid proxy server token passed.",
                     ));
                 };
-                self.remember(&hash, &key);
-                key
+                self.remember(&hash, &holder);
+                holder
             }
         };
+        let key = &holder.key;
         if key.blocked {
             return Err(ApiError::unauthorized(
                 "Authentication Error, this key is blocked.",
@@ -80,7 +84,7 @@ impl Authenticator {
                 crate::clock::iso8601(expires)
             )));
         }
-        Ok(Principal::Key(Box::new(key)))
+        Ok(Principal::Key(Box::new(holder)))
     }
 
     /// Enforces a key's `rpm_limit` (a fixed one-minute window per replica) and `max_budget`.
@@ -121,6 +125,37 @@ impl Authenticator {
         Ok(())
     }
 
+    /// A key with its team and organisation (a dangling team or organisation id reads as
+    /// none: the key then has only its own permissions).
+    async fn load(&self, hash: &str) -> Result<Option<KeyHolder>, ApiError> {
+        let Some(key) = self.store.key_by_hash(hash).await? else {
+            return Ok(None);
+        };
+        let team = match &key.team_id {
+            Some(id) => self.store.team(id).await?,
+            None => None,
+        };
+        let organization_id = team
+            .as_ref()
+            .and_then(|t| t.organization_id.clone())
+            .or_else(|| key.organization_id.clone());
+        let organization = match organization_id {
+            Some(id) => self.store.organization(&id).await?,
+            None => None,
+        };
+        Ok(Some(KeyHolder {
+            key,
+            team,
+            organization,
+        }))
+    }
+
+    /// Forgets every cached key, after a team or organisation changed: their keys'
+    /// permissions and budgets may have changed with it.
+    pub fn forget_all(&self) {
+        lock(&self.cache).clear();
+    }
+
     /// Forgets a cached key after it changed.
     pub fn forget(&self, hash: &str) {
         lock(&self.cache).remove(hash);
@@ -128,23 +163,23 @@ impl Authenticator {
 
     /// Adds spend to a cached key so budget checks see it before the cache expires.
     pub fn note_spend(&self, hash: &str, amount: f64) {
-        if let Some((_, key)) = lock(&self.cache).get_mut(hash) {
-            key.spend += amount;
+        if let Some((_, holder)) = lock(&self.cache).get_mut(hash) {
+            holder.key.spend += amount;
         }
     }
 
-    fn cached(&self, hash: &str) -> Option<KeyRecord> {
+    fn cached(&self, hash: &str) -> Option<KeyHolder> {
         let cache = lock(&self.cache);
-        let (at, key) = cache.get(hash)?;
-        (at.elapsed() < CACHE_TTL).then(|| key.clone())
+        let (at, holder) = cache.get(hash)?;
+        (at.elapsed() < CACHE_TTL).then(|| holder.clone())
     }
 
-    fn remember(&self, hash: &str, key: &KeyRecord) {
+    fn remember(&self, hash: &str, holder: &KeyHolder) {
         let mut cache = lock(&self.cache);
         if cache.len() >= CACHE_CAPACITY {
             cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
         }
-        cache.insert(hash.to_owned(), (Instant::now(), key.clone()));
+        cache.insert(hash.to_owned(), (Instant::now(), holder.clone()));
     }
 }
 

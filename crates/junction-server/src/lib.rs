@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod clock;
 mod error;
+pub mod mcp_access;
 mod mcp_downstream;
 mod mcp_drain;
 mod mcp_legacy_sse;
@@ -132,17 +133,25 @@ impl Gateway {
             * 1024.0
             * 1024.0) as usize;
         let router = Arc::new(router);
-        let mcp_access_groups: std::collections::BTreeMap<String, Vec<String>> = config
-            .mcp_servers
-            .iter()
-            .map(|(name, server)| (name.clone(), server.access_groups.clone()))
-            .collect();
+        let mcp_policy = mcp_access::ServerPolicy {
+            access_groups: config
+                .mcp_servers
+                .iter()
+                .map(|(name, server)| (name.clone(), server.access_groups.clone()))
+                .collect(),
+            open_to_all_keys: config
+                .mcp_servers
+                .iter()
+                .filter(|(_, server)| server.allow_all_keys == Some(true))
+                .map(|(name, _)| name.clone())
+                .collect(),
+        };
         let responses = Arc::new(junction_responses::Engine::new(
             router.clone(),
             mcp.clone(),
             store.clone(),
             responses_options(settings),
-            mcp_access_groups.clone(),
+            mcp_policy.access_groups.clone(),
         ));
         let mcp_drain = Arc::new(mcp_drain::McpDrain::default());
         let mcp_http = mcp_http_service(&mcp, &mcp_drain, body_limit);
@@ -153,7 +162,7 @@ impl Gateway {
             mcp_http,
             mcp_legacy: Arc::default(),
             mcp_drain,
-            mcp_access_groups,
+            mcp_policy,
             store,
             auth,
             metrics,
@@ -180,6 +189,34 @@ impl Gateway {
             .route("/key/update", post(routes::keys::update))
             .route("/key/delete", post(routes::keys::delete))
             .route("/key/list", get(routes::keys::list))
+            .route("/team/new", post(routes::teams::new))
+            .route("/team/update", post(routes::teams::update))
+            .route("/team/info", get(routes::teams::info))
+            .route("/team/list", get(routes::teams::list))
+            .route("/team/delete", post(routes::teams::delete))
+            .route("/team/member_add", post(routes::teams::member_add))
+            .route("/team/member_delete", post(routes::teams::member_delete))
+            .route("/organization/new", post(routes::organizations::new))
+            .route(
+                "/organization/update",
+                axum::routing::patch(routes::organizations::update)
+                    .post(routes::organizations::update),
+            )
+            .route(
+                "/organization/info",
+                get(routes::organizations::info).post(routes::organizations::info_many),
+            )
+            .route("/organization/list", get(routes::organizations::list))
+            .route(
+                "/organization/delete",
+                axum::routing::delete(routes::organizations::delete)
+                    .post(routes::organizations::delete),
+            )
+            .route("/user/new", post(routes::users::new))
+            .route("/user/info", get(routes::users::info))
+            .route("/user/update", post(routes::users::update))
+            .route("/user/list", get(routes::users::list))
+            .route("/user/delete", post(routes::users::delete))
             .route("/v1/responses", post(routes::responses::create))
             .route("/responses", post(routes::responses::create))
             .route(

@@ -295,7 +295,7 @@ mod tests {
         let (id, events) = sessions.open(
             Minimal,
             CancellationToken::new(),
-            Scope::All,
+            Scope::all(),
             "owner".to_owned(),
             |id| format!("/m?session_id={id}"),
             Duration::from_millis(20),

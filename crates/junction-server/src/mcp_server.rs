@@ -59,28 +59,10 @@ use tokio_util::sync::CancellationToken;
 
 use self::direct::DirectSession;
 
-/// Which servers a request may see: set by the route (`/mcp` → all, `/mcp/a,b` and `/a/mcp`
-/// → those), read by the handler from the request's HTTP parts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    All,
-    /// `mcp_servers` keys.
-    Servers(Vec<String>),
-}
-
-impl Scope {
-    fn servers(&self) -> Option<&[String]> {
-        match self {
-            Scope::All => None,
-            Scope::Servers(servers) => Some(servers),
-        }
-    }
-
-    fn contains(&self, server: &str) -> bool {
-        self.servers()
-            .is_none_or(|servers| servers.iter().any(|s| s == server))
-    }
-}
+/// Which servers and tools a request may see: set by the route (`/mcp` → all, `/mcp/a,b`
+/// and `/a/mcp` → those, then narrowed by the caller's permissions), read by the handler
+/// from the request's HTTP parts.
+pub use junction_hub::Scope;
 
 /// One client session's view of the registry.
 pub struct CatalogServer {
@@ -197,7 +179,7 @@ fn caller_of(extensions: &rmcp::model::Extensions) -> Arc<Caller> {
 
 fn scoped_tools(catalog: &Catalog, scope: &Scope) -> Vec<Tool> {
     catalog
-        .tools(scope.servers())
+        .tools_in(scope)
         .into_iter()
         .map(|(_, tool)| tool)
         .collect()
@@ -496,14 +478,21 @@ pub(crate) async fn answer_call(
     let CallToolRequestParams {
         name, arguments, ..
     } = request;
-    let outside_scope = registry
-        .catalog_for(caller)
-        .await
-        .names()
-        .resolve(&name)
-        .is_ok_and(|exposed| !scope.contains(&exposed.server));
-    if outside_scope {
-        return Some(Err(unknown_tool(&name)));
+    let catalog = registry.catalog_for(caller).await;
+    if let Ok(exposed) = catalog.names().resolve(&name) {
+        if !scope.contains(&exposed.server) {
+            return Some(Err(unknown_tool(&name)));
+        }
+        if !scope.may_call(&exposed.server, &exposed.original) {
+            // LiteLLM answers a tool outside the key's tool permissions with an error
+            // result; it says which tool and server, so the admin knows what to grant.
+            return Some(Ok(CallToolResult::error(vec![ContentBlock::text(
+                format!(
+                    "User not allowed to call this tool: this key may not call tool '{}' of MCP server '{}'. Contact proxy admin to allow it.",
+                    exposed.original, exposed.server
+                ),
+            )])));
+        }
     }
     match relay_call(registry, caller, &name, arguments, cancelled, progress).await {
         Relayed::Done(Ok(mut result)) => {

@@ -2,7 +2,36 @@
 //!
 //! Engines never see headers or raw keys; they see a `Principal` and ask it what is allowed.
 
-use junction_store::KeyRecord;
+use junction_store::{KeyRecord, OrganizationRecord, TeamRecord};
+
+use crate::mcp_access::Levels;
+
+/// A virtual key with the team and organisation it belongs to, read together so that
+/// permissions are decided from one consistent view.
+#[derive(Debug, Clone)]
+pub struct KeyHolder {
+    pub key: KeyRecord,
+    pub team: Option<TeamRecord>,
+    /// The team's organisation, else the key's own.
+    pub organization: Option<OrganizationRecord>,
+}
+
+impl KeyHolder {
+    /// The key's MCP permissions, level by level.
+    pub fn levels(&self) -> Levels<'_> {
+        Levels {
+            key: self.key.object_permission.as_ref(),
+            team: self
+                .team
+                .as_ref()
+                .and_then(|t| t.object_permission.as_ref()),
+            organization: self
+                .organization
+                .as_ref()
+                .and_then(|o| o.object_permission.as_ref()),
+        }
+    }
+}
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
@@ -10,7 +39,7 @@ pub enum Principal {
     /// The master key: every model, every admin route.
     Admin,
     /// A virtual key from the store.
-    Key(Box<KeyRecord>),
+    Key(Box<KeyHolder>),
     /// No key, allowed only when `general_settings.allow_unauthenticated` is set.
     Anonymous,
 }
@@ -25,7 +54,8 @@ impl Principal {
     pub fn may_use_model(&self, name: &str) -> bool {
         match self {
             Principal::Admin | Principal::Anonymous => true,
-            Principal::Key(key) => {
+            Principal::Key(holder) => {
+                let key = &holder.key;
                 key.models.is_empty()
                     || key
                         .models
@@ -40,16 +70,17 @@ impl Principal {
         match self {
             Principal::Admin => "master_key".to_owned(),
             Principal::Anonymous => "anonymous".to_owned(),
-            Principal::Key(key) => key
+            Principal::Key(holder) => holder
+                .key
                 .key_alias
                 .clone()
-                .unwrap_or_else(|| key.key_name.clone()),
+                .unwrap_or_else(|| holder.key.key_name.clone()),
         }
     }
 
     pub fn key(&self) -> Option<&KeyRecord> {
         match self {
-            Principal::Key(key) => Some(key),
+            Principal::Key(holder) => Some(&holder.key),
             _ => None,
         }
     }

@@ -1,7 +1,6 @@
 //! What every handler shares: the model router, the MCP registry and its `/mcp` service, the
 //! store, the authenticator and the metrics.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use junction_hub::Registry;
@@ -32,8 +31,9 @@ pub struct AppState {
     pub mcp_legacy: Arc<LegacySessions>,
     /// Requests in flight on `/mcp`, and the end of its streams at shutdown.
     pub mcp_drain: Arc<McpDrain>,
-    /// Each `mcp_servers` key's `access_groups`, for `x-mcp-servers`.
-    pub mcp_access_groups: BTreeMap<String, Vec<String>>,
+    /// Each `mcp_servers` key's `access_groups` and who may use it regardless of
+    /// permissions (`allow_all_keys`).
+    pub mcp_policy: crate::mcp_access::ServerPolicy,
     pub store: Store,
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,

@@ -17,8 +17,8 @@ pub enum StoreError {
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
 
-    /// A uniqueness rule was violated (duplicate `key_alias`, or the same key
-    /// inserted twice).
+    /// A uniqueness rule was violated: a duplicate `key_alias`, `team_alias` or
+    /// `user_email`, or an id (key, team, organisation, user) inserted twice.
     #[error("conflict: {0}")]
     Conflict(String),
 
@@ -46,6 +46,20 @@ pub enum StoreError {
     #[error("corrupt row (response {id}, column {column}): {reason}")]
     CorruptResponse {
         /// The response id of the row.
+        id: String,
+        /// Column holding the bad value.
+        column: &'static str,
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A stored team, organisation or user could not be decoded (corrupt JSON, or
+    /// JSON of the wrong shape, in one of its JSON columns).
+    #[error("corrupt row ({table} {id:?}, column {column}): {reason}")]
+    CorruptRecord {
+        /// The table: `junction_teams`, `junction_organizations` or `junction_users`.
+        table: &'static str,
+        /// The row's id.
         id: String,
         /// Column holding the bad value.
         column: &'static str,

@@ -1,5 +1,6 @@
-//! Persistence for Junction: virtual API keys (and their spend) and stored
-//! Responses-API responses, kept through `sqlx`.
+//! Persistence for Junction: virtual API keys (and their spend), the teams,
+//! organisations and users they belong to, and stored Responses-API responses,
+//! kept through `sqlx`.
 //!
 //! Why this crate exists: the gateway needs durable, LiteLLM-compatible key
 //! management without forcing operators to run a database server. SQLite is the
@@ -11,6 +12,7 @@
 //! Raw keys are never stored: callers hash them with [`hash_key`] and persist
 //! only the hash plus the display name from [`key_display_name`].
 
+mod directory;
 mod error;
 mod keygen;
 mod location;
@@ -19,5 +21,9 @@ mod store;
 
 pub use error::StoreError;
 pub use keygen::{generate_key, hash_key, key_display_name, try_generate_key};
-pub use model::{KeyPatch, KeyRecord, NewKey, StoredResponse};
+pub use model::{
+    KeyPatch, KeyRecord, NewKey, NewOrganization, NewTeam, NewUser, ObjectPermission,
+    OrganizationPatch, OrganizationRecord, StoredResponse, TeamMember, TeamPatch, TeamRecord,
+    UserPatch, UserRecord,
+};
 pub use store::{Backend, Store};

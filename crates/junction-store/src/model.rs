@@ -1,10 +1,44 @@
 //! The records exchanged with the store. Keys: what is inserted ([`NewKey`]),
 //! what is read back ([`KeyRecord`]) and partial updates ([`KeyPatch`]);
 //! field names follow LiteLLM's `LiteLLM_VerificationToken` so the server can
-//! expose them unchanged. Responses-API responses kept with `store: true`:
-//! [`StoredResponse`], written and read back whole.
+//! expose them unchanged. Teams, organisations and users (LiteLLM's
+//! `LiteLLM_TeamTable`, `LiteLLM_OrganizationTable`, `LiteLLM_UserTable`) follow
+//! the same new / record / patch pattern. Responses-API responses kept with
+//! `store: true`: [`StoredResponse`], written and read back whole.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+
+/// LiteLLM's `object_permission` of a key, team or organisation: which MCP servers it may
+/// reach. Server references are names, aliases or LiteLLM ids as the admin wrote them; the
+/// server resolves them. `None` means "not set" (the level does not restrict), an empty
+/// list means "nothing". In `mcp_tool_permissions`, a server's list of bare (unprefixed)
+/// tool names limits that server's tools; `[]` allows none.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ObjectPermission {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_servers: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_access_groups: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_tool_permissions: Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl ObjectPermission {
+    /// Whether this permission names any server, group or tool list at all.
+    pub fn is_set(&self) -> bool {
+        self.mcp_servers.as_ref().is_some_and(|s| !s.is_empty())
+            || self
+                .mcp_access_groups
+                .as_ref()
+                .is_some_and(|g| !g.is_empty())
+            || self
+                .mcp_tool_permissions
+                .as_ref()
+                .is_some_and(|t| !t.is_empty())
+    }
+}
 
 /// A key to insert. `token_hash` is [`crate::hash_key`] of the raw key; the
 /// raw key itself is never given to the store.
@@ -32,6 +66,10 @@ pub struct NewKey {
     pub tpm_limit: Option<i64>,
     /// Expiry time, unix seconds.
     pub expires_at: Option<i64>,
+    /// Which MCP servers and tools the key may reach (`None`: not restricted at this level).
+    pub object_permission: Option<ObjectPermission>,
+    /// Owning organisation.
+    pub organization_id: Option<String>,
 }
 
 /// A stored key: every [`NewKey`] field plus the store-managed ones.
@@ -59,6 +97,10 @@ pub struct KeyRecord {
     pub tpm_limit: Option<i64>,
     /// Expiry time, unix seconds.
     pub expires_at: Option<i64>,
+    /// Which MCP servers and tools the key may reach.
+    pub object_permission: Option<ObjectPermission>,
+    /// Owning organisation.
+    pub organization_id: Option<String>,
     /// Accumulated spend in USD.
     pub spend: f64,
     /// Whether the key is blocked.
@@ -95,6 +137,174 @@ pub struct KeyPatch {
     pub blocked: Option<bool>,
     /// Overwrite the accumulated spend (e.g. reset to 0).
     pub spend: Option<f64>,
+    /// New MCP permission (replaces the whole object), or `Some(None)` to remove it.
+    pub object_permission: Option<Option<ObjectPermission>>,
+    /// New organisation, or `Some(None)` to remove it.
+    pub organization_id: Option<Option<String>>,
+}
+
+/// One entry of a team's `members_with_roles` (LiteLLM's `Member`): a user named by id,
+/// by email, or both, and their role in the team (`"admin"` or `"user"`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TeamMember {
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub user_email: Option<String>,
+    pub role: String,
+}
+
+/// A team to insert. `team_id` is chosen by the caller (LiteLLM generates a UUID when the
+/// client gives none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTeam {
+    pub team_id: String,
+    /// Optional human-chosen name; unique across teams.
+    pub team_alias: Option<String>,
+    /// Owning organisation.
+    pub organization_id: Option<String>,
+    /// Models the team may use (empty = all).
+    pub models: Vec<String>,
+    /// Maximum spend in USD.
+    pub max_budget: Option<f64>,
+    pub members_with_roles: Vec<TeamMember>,
+    pub metadata: Map<String, Value>,
+    /// Whether every key of the team is refused.
+    pub blocked: bool,
+    /// Which MCP servers and tools the team's keys may reach.
+    pub object_permission: Option<ObjectPermission>,
+}
+
+/// A stored team: every [`NewTeam`] field plus the store-managed ones.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TeamRecord {
+    pub team_id: String,
+    pub team_alias: Option<String>,
+    pub organization_id: Option<String>,
+    pub models: Vec<String>,
+    pub max_budget: Option<f64>,
+    /// Accumulated spend in USD.
+    pub spend: f64,
+    pub members_with_roles: Vec<TeamMember>,
+    pub metadata: Map<String, Value>,
+    pub blocked: bool,
+    pub object_permission: Option<ObjectPermission>,
+    /// Creation time, unix seconds.
+    pub created_at: i64,
+    /// Last update time, unix seconds.
+    pub updated_at: i64,
+}
+
+/// A partial update of a team, with [`KeyPatch`]'s convention: `None` leaves a field
+/// unchanged, `Some(None)` clears a nullable one.
+#[derive(Debug, Clone, Default)]
+pub struct TeamPatch {
+    pub team_alias: Option<Option<String>>,
+    pub organization_id: Option<Option<String>>,
+    pub models: Option<Vec<String>>,
+    pub max_budget: Option<Option<f64>>,
+    /// Overwrite the accumulated spend.
+    pub spend: Option<f64>,
+    /// Replaces the whole member list.
+    pub members_with_roles: Option<Vec<TeamMember>>,
+    /// Replaces the whole object.
+    pub metadata: Option<Map<String, Value>>,
+    pub blocked: Option<bool>,
+    /// Replaces the whole object, or `Some(None)` removes it.
+    pub object_permission: Option<Option<ObjectPermission>>,
+}
+
+/// An organisation to insert. `organization_id` is chosen by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrganization {
+    pub organization_id: String,
+    /// Display name; not unique (LiteLLM allows two organisations with one alias).
+    pub organization_alias: Option<String>,
+    /// Models the organisation's teams and keys may use (empty = all).
+    pub models: Vec<String>,
+    pub max_budget: Option<f64>,
+    pub metadata: Map<String, Value>,
+    /// The MCP ceiling of everything in the organisation.
+    pub object_permission: Option<ObjectPermission>,
+}
+
+/// A stored organisation: every [`NewOrganization`] field plus the store-managed ones.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OrganizationRecord {
+    pub organization_id: String,
+    pub organization_alias: Option<String>,
+    pub models: Vec<String>,
+    pub max_budget: Option<f64>,
+    /// Accumulated spend in USD.
+    pub spend: f64,
+    pub metadata: Map<String, Value>,
+    pub object_permission: Option<ObjectPermission>,
+    /// Creation time, unix seconds.
+    pub created_at: i64,
+    /// Last update time, unix seconds.
+    pub updated_at: i64,
+}
+
+/// A partial update of an organisation ([`KeyPatch`]'s convention).
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationPatch {
+    pub organization_alias: Option<Option<String>>,
+    pub models: Option<Vec<String>>,
+    pub max_budget: Option<Option<f64>>,
+    pub spend: Option<f64>,
+    pub metadata: Option<Map<String, Value>>,
+    pub object_permission: Option<Option<ObjectPermission>>,
+}
+
+/// A user to insert (LiteLLM's internal user). `user_id` is chosen by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUser {
+    pub user_id: String,
+    /// Unique across users, compared without regard to case.
+    pub user_email: Option<String>,
+    /// LiteLLM's role: `proxy_admin`, `proxy_admin_viewer`, `internal_user`,
+    /// `internal_user_viewer`, … (the server defaults it to `internal_user`).
+    pub user_role: String,
+    /// Ids of the teams the user belongs to.
+    pub teams: Vec<String>,
+    pub models: Vec<String>,
+    pub max_budget: Option<f64>,
+    pub metadata: Map<String, Value>,
+    /// Which MCP servers and tools the user may reach (LiteLLM accepts it on `/user/new`).
+    pub object_permission: Option<ObjectPermission>,
+}
+
+/// A stored user: every [`NewUser`] field plus the store-managed ones.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UserRecord {
+    pub user_id: String,
+    pub user_email: Option<String>,
+    pub user_role: String,
+    pub teams: Vec<String>,
+    pub models: Vec<String>,
+    pub max_budget: Option<f64>,
+    /// Accumulated spend in USD.
+    pub spend: f64,
+    pub metadata: Map<String, Value>,
+    pub object_permission: Option<ObjectPermission>,
+    /// Creation time, unix seconds.
+    pub created_at: i64,
+    /// Last update time, unix seconds.
+    pub updated_at: i64,
+}
+
+/// A partial update of a user ([`KeyPatch`]'s convention).
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub user_email: Option<Option<String>>,
+    pub user_role: Option<String>,
+    /// Replaces the whole team list.
+    pub teams: Option<Vec<String>>,
+    pub models: Option<Vec<String>>,
+    pub max_budget: Option<Option<f64>>,
+    pub spend: Option<f64>,
+    pub metadata: Option<Map<String, Value>>,
+    pub object_permission: Option<Option<ObjectPermission>>,
 }
 
 /// A response of the OpenAI Responses API kept with `store: true`: what

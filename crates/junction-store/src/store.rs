@@ -9,8 +9,10 @@
 //!   both backends) and written by binding a Rust `bool` (an integer on SQLite,
 //!   a boolean on Postgres);
 //! * JSON is stored as TEXT and decoded here; bad JSON yields
-//!   [`StoreError::Corrupt`] (keys) or [`StoreError::CorruptResponse`]
-//!   (stored responses), never a panic;
+//!   [`StoreError::Corrupt`] (keys), [`StoreError::CorruptResponse`]
+//!   (stored responses) or [`StoreError::CorruptRecord`] (teams, organisations,
+//!   users: `directory.rs`, which shares this file's statement builders), never
+//!   a panic;
 //! * a stored response is written with one `INSERT … ON CONFLICT (id) DO
 //!   UPDATE` (SQLite ≥ 3.24 and Postgres both accept it), so replacing a
 //!   response is atomic without a transaction.
@@ -26,7 +28,7 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row};
 
 use crate::location::{self, Resolved};
-use crate::{KeyPatch, KeyRecord, NewKey, StoreError, StoredResponse};
+use crate::{KeyPatch, KeyRecord, NewKey, ObjectPermission, StoreError, StoredResponse};
 
 /// Migrations embedded at compile time; portable SQL run on either backend.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -34,7 +36,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// Columns selected for a [`KeyRecord`], in `record_from_row` order.
 const KEY_COLUMNS: &str = "token_hash, key_name, key_alias, models, metadata, max_budget, \
      spend, team_id, user_id, rpm_limit, tpm_limit, expires_at, \
-     CASE WHEN blocked THEN 1 ELSE 0 END AS blocked, created_at, updated_at";
+     CASE WHEN blocked THEN 1 ELSE 0 END AS blocked, created_at, updated_at, \
+     object_permission, organization_id";
 
 /// Columns selected for a [`StoredResponse`], read by `response_from_row`.
 const RESPONSE_COLUMNS: &str = "id, owner, model, status, previous_response_id, response, \
@@ -63,15 +66,15 @@ pub enum Backend {
     Postgres,
 }
 
-/// Handle to the key store. Cloning is cheap (the pool is shared).
+/// Handle to the store. Cloning is cheap (the pool is shared).
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     backend: Backend,
 }
 
 /// A value bound to a dynamically built statement.
-enum Bind {
+pub(crate) enum Bind {
     /// Written as a literal `NULL` in the SQL instead of a placeholder.
     Null,
     Text(String),
@@ -88,7 +91,7 @@ impl Bind {
     /// as `float4`; once cached, that prepared statement then rejects a real
     /// `f64` ("incorrect binary data format"). Distinct SQL text keeps the
     /// two shapes in distinct cached statements.
-    fn opt_f64(value: Option<f64>) -> Bind {
+    pub(crate) fn opt_f64(value: Option<f64>) -> Bind {
         value.map_or(Bind::Null, Bind::F64)
     }
 }
@@ -187,14 +190,13 @@ impl Store {
         if let Some(budget) = key.max_budget {
             check_finite("max_budget", budget)?;
         }
-        let models = serde_json::to_string(&key.models)
-            .map_err(|e| StoreError::Invalid(format!("models: {e}")))?;
-        let metadata = serde_json::to_string(&key.metadata)
-            .map_err(|e| StoreError::Invalid(format!("metadata: {e}")))?;
+        let models = to_json("models", &key.models)?;
+        let metadata = to_json("metadata", &key.metadata)?;
+        let permission = permission_json(key.object_permission.as_ref())?;
         let micros = next_creation_micros();
         let now = micros.div_euclid(1_000_000);
 
-        let values = [
+        let values = vec![
             ("token_hash", Bind::Text(key.token_hash.clone())),
             ("key_name", Bind::Text(key.key_name.clone())),
             ("key_alias", Bind::OptText(key.key_alias.clone())),
@@ -211,14 +213,13 @@ impl Store {
             ("created_at", Bind::I64(now)),
             ("updated_at", Bind::I64(now)),
             ("created_at_micros", Bind::I64(micros)),
+            ("object_permission", Bind::OptText(permission)),
+            (
+                "organization_id",
+                Bind::OptText(key.organization_id.clone()),
+            ),
         ];
-        let columns: Vec<&str> = values.iter().map(|(column, _)| *column).collect();
-        let binds: Vec<Bind> = values.into_iter().map(|(_, bind)| bind).collect();
-        let sql = format!(
-            "INSERT INTO junction_keys ({}) VALUES ({}) RETURNING {KEY_COLUMNS}",
-            columns.join(", "),
-            placeholders(&binds).join(", ")
-        );
+        let (sql, binds) = insert_sql("junction_keys", values, KEY_COLUMNS);
         let row = bind_all(sqlx::query(&sql), binds)
             .fetch_one(&self.pool)
             .await
@@ -271,16 +272,12 @@ impl Store {
             binds.push(Bind::OptText(alias.clone()));
         }
         if let Some(models) = &patch.models {
-            let json = serde_json::to_string(models)
-                .map_err(|e| StoreError::Invalid(format!("models: {e}")))?;
             sets.push("models");
-            binds.push(Bind::Text(json));
+            binds.push(Bind::Text(to_json("models", models)?));
         }
         if let Some(metadata) = &patch.metadata {
-            let json = serde_json::to_string(metadata)
-                .map_err(|e| StoreError::Invalid(format!("metadata: {e}")))?;
             sets.push("metadata");
-            binds.push(Bind::Text(json));
+            binds.push(Bind::Text(to_json("metadata", metadata)?));
         }
         if let Some(budget) = patch.max_budget {
             if let Some(value) = budget {
@@ -318,19 +315,20 @@ impl Store {
             sets.push("spend");
             binds.push(Bind::F64(spend));
         }
-        sets.push("updated_at");
-        binds.push(Bind::I64(unix_now()));
-
-        let assignments: Vec<String> = sets
-            .iter()
-            .zip(placeholders(&binds))
-            .map(|(column, value)| format!("{column} = {value}"))
-            .collect();
-        binds.push(Bind::Text(token_hash.to_owned()));
-        let sql = format!(
-            "UPDATE junction_keys SET {} WHERE token_hash = ${} RETURNING {KEY_COLUMNS}",
-            assignments.join(", "),
-            binds.iter().filter(|b| !matches!(b, Bind::Null)).count()
+        if let Some(permission) = &patch.object_permission {
+            sets.push("object_permission");
+            binds.push(Bind::OptText(permission_json(permission.as_ref())?));
+        }
+        if let Some(organization) = &patch.organization_id {
+            sets.push("organization_id");
+            binds.push(Bind::OptText(organization.clone()));
+        }
+        let (sql, binds) = update_sql(
+            "junction_keys",
+            sets,
+            binds,
+            ("token_hash", token_hash),
+            KEY_COLUMNS,
         );
         let query = bind_all(sqlx::query(&sql), binds);
         let alias = patch.key_alias.clone().flatten();
@@ -447,6 +445,48 @@ impl Store {
     }
 }
 
+/// `INSERT INTO table (columns) VALUES (placeholders) RETURNING returning`, with the
+/// binds in placeholder order.
+pub(crate) fn insert_sql(
+    table: &str,
+    values: Vec<(&'static str, Bind)>,
+    returning: &str,
+) -> (String, Vec<Bind>) {
+    let columns: Vec<&str> = values.iter().map(|(column, _)| *column).collect();
+    let binds: Vec<Bind> = values.into_iter().map(|(_, bind)| bind).collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({}) RETURNING {returning}",
+        columns.join(", "),
+        placeholders(&binds).join(", ")
+    );
+    (sql, binds)
+}
+
+/// `UPDATE table SET column = value, …, updated_at = now WHERE key = id RETURNING
+/// returning`, with the binds in placeholder order.
+pub(crate) fn update_sql(
+    table: &str,
+    mut sets: Vec<&'static str>,
+    mut binds: Vec<Bind>,
+    (key_column, id): (&str, &str),
+    returning: &str,
+) -> (String, Vec<Bind>) {
+    sets.push("updated_at");
+    binds.push(Bind::I64(unix_now()));
+    let assignments: Vec<String> = sets
+        .iter()
+        .zip(placeholders(&binds))
+        .map(|(column, value)| format!("{column} = {value}"))
+        .collect();
+    binds.push(Bind::Text(id.to_owned()));
+    let sql = format!(
+        "UPDATE {table} SET {} WHERE {key_column} = ${} RETURNING {returning}",
+        assignments.join(", "),
+        binds.iter().filter(|b| !matches!(b, Bind::Null)).count()
+    );
+    (sql, binds)
+}
+
 /// SQL for each bind: `$n` (numbered in order, skipping `Null`) or `NULL`.
 fn placeholders(binds: &[Bind]) -> Vec<String> {
     let mut next = 0;
@@ -462,7 +502,7 @@ fn placeholders(binds: &[Bind]) -> Vec<String> {
         .collect()
 }
 
-fn bind_all<'q>(
+pub(crate) fn bind_all<'q>(
     mut query: Query<'q, Any, AnyArguments<'q>>,
     binds: Vec<Bind>,
 ) -> Query<'q, Any, AnyArguments<'q>> {
@@ -507,7 +547,7 @@ fn check_token_hash(hash: &str) -> Result<(), StoreError> {
     }
 }
 
-fn check_finite(field: &str, value: f64) -> Result<(), StoreError> {
+pub(crate) fn check_finite(field: &str, value: f64) -> Result<(), StoreError> {
     if value.is_finite() {
         Ok(())
     } else {
@@ -517,7 +557,38 @@ fn check_finite(field: &str, value: f64) -> Result<(), StoreError> {
     }
 }
 
-fn unix_now() -> i64 {
+/// `value` as JSON text for a TEXT column; `field` names it in the error.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(
+    field: &str,
+    value: &T,
+) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(format!("{field}: {e}")))
+}
+
+/// The `object_permission` column: JSON text, or NULL when unset.
+pub(crate) fn permission_json(
+    permission: Option<&ObjectPermission>,
+) -> Result<Option<String>, StoreError> {
+    permission
+        .map(|p| to_json("object_permission", p))
+        .transpose()
+}
+
+/// Decodes a JSON TEXT column into `T`; the error says what was expected.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    expected: &str,
+) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| format!("expected {expected}: {e}"))
+}
+
+/// Decodes the nullable `object_permission` column.
+pub(crate) fn permission_from(text: Option<String>) -> Result<Option<ObjectPermission>, String> {
+    text.map(|t| from_json(&t, "an object_permission JSON object"))
+        .transpose()
+}
+
+pub(crate) fn unix_now() -> i64 {
     unix_micros().div_euclid(1_000_000)
 }
 
@@ -530,7 +601,7 @@ fn unix_micros() -> i64 {
 
 /// Current unix time in microseconds, strictly greater than any value this
 /// process returned before (orders keys created within the same second).
-fn next_creation_micros() -> i64 {
+pub(crate) fn next_creation_micros() -> i64 {
     static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
     let now = unix_micros();
     let previous = LAST
@@ -549,11 +620,13 @@ fn record_from_row(row: &AnyRow) -> Result<KeyRecord, StoreError> {
         reason,
     };
     let models_json: String = row.try_get("models")?;
-    let models: Vec<String> = serde_json::from_str(&models_json)
-        .map_err(|e| corrupt("models", format!("expected a JSON array of strings: {e}")))?;
+    let models: Vec<String> = from_json(&models_json, "a JSON array of strings")
+        .map_err(|reason| corrupt("models", reason))?;
     let metadata_json: String = row.try_get("metadata")?;
-    let metadata: Map<String, Value> = serde_json::from_str(&metadata_json)
-        .map_err(|e| corrupt("metadata", format!("expected a JSON object: {e}")))?;
+    let metadata: Map<String, Value> =
+        from_json(&metadata_json, "a JSON object").map_err(|reason| corrupt("metadata", reason))?;
+    let object_permission = permission_from(row.try_get("object_permission")?)
+        .map_err(|reason| corrupt("object_permission", reason))?;
     let blocked: i64 = row.try_get("blocked")?;
     Ok(KeyRecord {
         key_name: row.try_get("key_name")?,
@@ -566,6 +639,8 @@ fn record_from_row(row: &AnyRow) -> Result<KeyRecord, StoreError> {
         rpm_limit: row.try_get("rpm_limit")?,
         tpm_limit: row.try_get("tpm_limit")?,
         expires_at: row.try_get("expires_at")?,
+        object_permission,
+        organization_id: row.try_get("organization_id")?,
         spend: row.try_get("spend")?,
         blocked: blocked != 0,
         created_at: row.try_get("created_at")?,

@@ -68,6 +68,8 @@ fn new_key() -> (String, NewKey) {
         rpm_limit: None,
         tpm_limit: None,
         expires_at: None,
+        object_permission: None,
+        organization_id: None,
     };
     (raw, key)
 }
@@ -269,6 +271,8 @@ async fn update_sets_and_clears_every_field(ctx: Ctx) {
         expires_at: Some(Some(1_900_000_000)),
         blocked: Some(true),
         spend: Some(3.75),
+        object_permission: None,
+        organization_id: None,
     };
     let updated = store.update_key(&hash, &set).await.unwrap().unwrap();
     assert_eq!(updated.key_alias.as_deref(), Some("after"));
@@ -312,6 +316,8 @@ async fn update_sets_and_clears_every_field(ctx: Ctx) {
         expires_at: Some(None),
         blocked: Some(false),
         spend: Some(0.0),
+        object_permission: None,
+        organization_id: None,
     };
     let cleared = store.update_key(&hash, &clear).await.unwrap().unwrap();
     assert_eq!(cleared.key_alias, None);

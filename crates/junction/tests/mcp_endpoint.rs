@@ -106,8 +106,11 @@ async fn without_a_valid_key_the_answer_is_401_with_a_bearer_challenge() {
             assert_eq!(answer.message["error"]["code"], "401", "{}", answer.message);
         }
     }
-    // `Authorization` alone is the gateway key too, and a virtual key works like the master key.
-    let key = gw.generate_key(&json!({})).await;
+    // `Authorization` alone is the gateway key too, and a virtual key with MCP access works
+    // like the master key.
+    let key = gw
+        .generate_key(&json!({"object_permission": {"mcp_servers": ["all-proxy-mcpservers"]}}))
+        .await;
     let bearer = format!("Bearer {key}");
     let answer = post(
         &gw,

@@ -384,7 +384,11 @@ async fn keys_origins_sessions_and_bodies_are_checked() {
     // Every POST needs a key, and the one of the session.
     let (status, _) = post_to(&gw.url, &session.endpoint, None, &ping).await;
     assert_eq!(status, 401);
-    let other = format!("Bearer {}", gw.generate_key(&json!({})).await);
+    let other = format!(
+        "Bearer {}",
+        gw.generate_key(&json!({"object_permission": {"mcp_servers": ["all-proxy-mcpservers"]}}))
+            .await
+    );
     let (status, body) = post_to(&gw.url, &session.endpoint, Some(&other), &ping).await;
     assert_eq!(status, 403, "{body}");
     let (status, body) = post_to(

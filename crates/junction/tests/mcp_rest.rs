@@ -412,7 +412,11 @@ async fn every_route_needs_a_key_and_any_valid_key_will_do() {
         .await;
     assert_eq!(status, 401);
 
-    let key = gw.generate_key(&json!({"models": ["gpt-4o"]})).await;
+    let key = gw
+        .generate_key(
+            &json!({"models": ["gpt-4o"], "object_permission": {"mcp_servers": ["everything"]}}),
+        )
+        .await;
     let (status, body) = gw.get("/mcp-rest/tools/list", Some(&key)).await;
     assert_eq!(status, 200, "{body}");
     let (status, result) = gw

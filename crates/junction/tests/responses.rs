@@ -432,8 +432,9 @@ async fn approval_is_asked_then_granted_or_refused_with_previous_response_id() {
 #[tokio::test]
 async fn stored_responses_are_private_to_their_key_and_continue_at_once() {
     let (llm, gw) = start().await;
-    let alice = gw.generate_key(&json!({})).await;
-    let bob = gw.generate_key(&json!({})).await;
+    let everything = json!({"object_permission": {"mcp_servers": ["everything"]}});
+    let alice = gw.generate_key(&everything).await;
+    let bob = gw.generate_key(&everything).await;
     let (status, first) = create(
         &gw,
         &alice,

@@ -4,6 +4,12 @@
 //! The raw key is shown once, in the answer to `/key/generate`; afterwards a key is named by its
 //! SHA-256 (`token`), which `/key/info`, `/key/update` and `/key/delete` also accept in place of
 //! the raw key. Only the master key may manage keys; any key may read its own info.
+//!
+//! A key may carry an `object_permission` (its MCP servers, access groups and tool lists) and
+//! belong to a team and an organisation. Both must exist when set; a key of a team that is in
+//! an organisation is in that organisation (it inherits it when none is given, and may not
+//! name another). On `/key/update`, `object_permission` is merged into the stored one as
+//! LiteLLM does (see [`super::permission_patch`]).
 
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -13,11 +19,14 @@ use junction_store::{KeyPatch, KeyRecord, NewKey, generate_key, hash_key, key_di
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::{admin, field, new_permission, object, permission_patch};
 use crate::access_log::RequestLog;
 use crate::clock::{iso8601, parse_duration, unix_now};
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::state::SharedState;
+
+const MANAGING: &str = "managing keys";
 
 pub async fn generate(
     State(state): State<SharedState>,
@@ -26,10 +35,11 @@ pub async fn generate(
 ) -> Response {
     let mut log = RequestLog::default();
     let result = async {
-        admin(&state, &headers, &mut log).await?;
-        let json = crate::body::read_json(&headers, body, state.body_limit).await?;
-        let req: GenerateRequest = serde_json::from_value(json)
+        admin(&state, &headers, &mut log, MANAGING).await?;
+        let fields = super::read_object(&state, &headers, body).await?;
+        let req: GenerateRequest = serde_json::from_value(Value::Object(fields.clone()))
             .map_err(|e| ApiError::bad_request(format!("invalid /key/generate body: {e}")))?;
+        let object_permission = new_permission(&fields)?;
         let raw = match req.key {
             Some(custom) if custom.starts_with("sk-") && custom.len() >= 12 => custom,
             Some(_) => {
@@ -44,6 +54,16 @@ pub async fn generate(
             Some(d) => Some(unix_now() + duration_secs(d)?),
             None => None,
         };
+        let organization_id = settle_owner(
+            &state,
+            req.team_id.as_deref(),
+            req.organization_id.as_deref(),
+            Checks {
+                team: true,
+                organization: true,
+            },
+        )
+        .await?;
         let new = NewKey {
             token_hash: hash_key(&raw),
             key_name: key_display_name(&raw),
@@ -56,6 +76,8 @@ pub async fn generate(
             rpm_limit: req.rpm_limit,
             tpm_limit: req.tpm_limit,
             expires_at,
+            object_permission,
+            organization_id,
         };
         let record = state.store.insert_key(&new).await?;
         let mut body = key_json(&record);
@@ -79,11 +101,10 @@ pub async fn info(
 ) -> Response {
     let mut log = RequestLog::default();
     let result = async {
-        let principal = state.auth.authenticate(&headers).await?;
-        log.caller = Some(principal.log_name());
+        let principal = super::caller(&state, &headers, &mut log).await?;
         let hash = match (&query.key, &principal) {
             (Some(key), _) => token_hash_of(key),
-            (None, Principal::Key(own)) => own.token_hash.clone(),
+            (None, Principal::Key(own)) => own.key.token_hash.clone(),
             (None, _) => {
                 return Err(ApiError::bad_request("pass ?key=<key or token>").with_param("key"));
             }
@@ -111,17 +132,34 @@ pub async fn info(
 pub async fn update(State(state): State<SharedState>, headers: HeaderMap, body: Body) -> Response {
     let mut log = RequestLog::default();
     let result = async {
-        admin(&state, &headers, &mut log).await?;
-        let json = crate::body::read_json(&headers, body, state.body_limit).await?;
-        let Value::Object(fields) = json else {
-            return Err(ApiError::bad_request("body must be a JSON object"));
-        };
+        admin(&state, &headers, &mut log, MANAGING).await?;
+        let fields = super::read_object(&state, &headers, body).await?;
         let key = fields
             .get("key")
             .and_then(Value::as_str)
             .ok_or_else(|| ApiError::bad_request("`key` is required").with_param("key"))?;
         let hash = token_hash_of(key);
-        let patch = patch_from(&fields)?;
+        let existing = state
+            .store
+            .key_by_hash(&hash)
+            .await?
+            .ok_or_else(|| ApiError::not_found("key not found"))?;
+        let mut patch = patch_from(&fields, &existing)?;
+        if patch.team_id.is_some() || patch.organization_id.is_some() {
+            let team_id = patch.team_id.clone().unwrap_or(existing.team_id.clone());
+            let own = patch
+                .organization_id
+                .clone()
+                .unwrap_or(existing.organization_id.clone());
+            let checks = Checks {
+                team: patch.team_id.is_some(),
+                organization: patch.organization_id.is_some(),
+            };
+            let settled = settle_owner(&state, team_id.as_deref(), own.as_deref(), checks).await?;
+            if settled != own {
+                patch.organization_id = Some(settled);
+            }
+        }
         let record = state
             .store
             .update_key(&hash, &patch)
@@ -145,7 +183,7 @@ struct DeleteRequest {
 pub async fn delete(State(state): State<SharedState>, headers: HeaderMap, body: Body) -> Response {
     let mut log = RequestLog::default();
     let result = async {
-        admin(&state, &headers, &mut log).await?;
+        admin(&state, &headers, &mut log, MANAGING).await?;
         let json = crate::body::read_json(&headers, body, state.body_limit).await?;
         let req: DeleteRequest = serde_json::from_value(json)
             .map_err(|e| ApiError::bad_request(format!("invalid /key/delete body: {e}")))?;
@@ -182,13 +220,56 @@ pub async fn delete(State(state): State<SharedState>, headers: HeaderMap, body: 
     super::finish(result, log)
 }
 
-pub async fn list(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+/// `/key/list` filters, as LiteLLM names them.
+#[derive(Deserialize)]
+pub struct ListQuery {
+    /// `true`: whole key objects instead of tokens.
+    return_full_object: Option<String>,
+    team_id: Option<String>,
+    user_id: Option<String>,
+    organization_id: Option<String>,
+    key_alias: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
     let mut log = RequestLog::default();
     let result = async {
-        admin(&state, &headers, &mut log).await?;
-        let keys = state.store.list_keys().await?;
-        let tokens: Vec<&str> = keys.iter().map(|k| k.token_hash.as_str()).collect();
-        Ok(axum::Json(json!({"keys": tokens, "total_count": keys.len()})).into_response())
+        admin(&state, &headers, &mut log, MANAGING).await?;
+        let full = match query.return_full_object.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(
+                    ApiError::bad_request("`return_full_object` must be true or false")
+                        .with_param("return_full_object"),
+                );
+            }
+        };
+        let matches = |wanted: &Option<String>, value: &Option<String>| {
+            wanted.is_none() || wanted.as_deref() == value.as_deref()
+        };
+        let keys: Vec<KeyRecord> = state
+            .store
+            .list_keys()
+            .await?
+            .into_iter()
+            .filter(|k| {
+                matches(&query.team_id, &k.team_id)
+                    && matches(&query.user_id, &k.user_id)
+                    && matches(&query.organization_id, &k.organization_id)
+                    && matches(&query.key_alias, &k.key_alias)
+            })
+            .collect();
+        let listed: Vec<Value> = if full {
+            keys.iter().map(|k| Value::Object(key_json(k))).collect()
+        } else {
+            keys.iter().map(|k| json!(k.token_hash)).collect()
+        };
+        Ok(axum::Json(json!({"keys": listed, "total_count": keys.len()})).into_response())
     }
     .await;
     super::finish(result, log)
@@ -203,22 +284,53 @@ struct GenerateRequest {
     max_budget: Option<f64>,
     team_id: Option<String>,
     user_id: Option<String>,
+    organization_id: Option<String>,
     rpm_limit: Option<i64>,
     tpm_limit: Option<i64>,
     key: Option<String>,
 }
 
-async fn admin(
+/// Which of a key's owners were given in this request and must therefore exist.
+#[derive(Clone, Copy)]
+struct Checks {
+    team: bool,
+    organization: bool,
+}
+
+/// Checks a key's team and organisation and returns the organisation the key belongs to: its
+/// own, else its team's. A dangling id already stored is tolerated (the auth layer reads it as
+/// none); only ids given in this request must exist.
+async fn settle_owner(
     state: &SharedState,
-    headers: &HeaderMap,
-    log: &mut RequestLog,
-) -> Result<(), ApiError> {
-    let principal = state.auth.authenticate(headers).await?;
-    log.caller = Some(principal.log_name());
-    if principal.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("managing keys needs the master key"))
+    team_id: Option<&str>,
+    organization_id: Option<&str>,
+    checks: Checks,
+) -> Result<Option<String>, ApiError> {
+    let team = match team_id {
+        Some(id) => state.store.team(id).await?,
+        None => None,
+    };
+    if let (true, Some(id), None) = (checks.team, team_id, &team) {
+        return Err(
+            ApiError::bad_request(format!("team_id {id:?} does not exist")).with_param("team_id"),
+        );
+    }
+    if let (true, Some(id)) = (checks.organization, organization_id)
+        && state.store.organization(id).await?.is_none()
+    {
+        return Err(
+            ApiError::bad_request(format!("organization_id {id:?} does not exist"))
+                .with_param("organization_id"),
+        );
+    }
+    let team_org = team.and_then(|t| t.organization_id);
+    match (organization_id, team_org) {
+        (Some(own), Some(team_org)) if own != team_org => Err(ApiError::bad_request(format!(
+            "organization_id {own:?} is not the organisation of the key's team ({team_org:?})"
+        ))
+        .with_param("organization_id")),
+        (Some(own), _) => Ok(Some(own.to_owned())),
+        (None, team_org) => Ok(team_org),
     }
 }
 
@@ -245,21 +357,7 @@ fn duration_secs(text: &str) -> Result<i64, ApiError> {
 }
 
 /// `/key/update` distinguishes an absent field (unchanged) from `null` (cleared).
-fn patch_from(fields: &Map<String, Value>) -> Result<KeyPatch, ApiError> {
-    fn field<T: serde::de::DeserializeOwned>(
-        fields: &Map<String, Value>,
-        name: &'static str,
-    ) -> Result<Option<Option<T>>, ApiError> {
-        match fields.get(name) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(None)),
-            Some(v) => serde_json::from_value(v.clone())
-                .map(|t| Some(Some(t)))
-                .map_err(|e| {
-                    ApiError::bad_request(format!("invalid `{name}`: {e}")).with_param(name)
-                }),
-        }
-    }
+fn patch_from(fields: &Map<String, Value>, existing: &KeyRecord) -> Result<KeyPatch, ApiError> {
     let expires_at = match field::<String>(fields, "duration")? {
         None => None,
         Some(None) => Some(None),
@@ -277,12 +375,14 @@ fn patch_from(fields: &Map<String, Value>) -> Result<KeyPatch, ApiError> {
         expires_at,
         blocked: field::<bool>(fields, "blocked")?.map(|b| b.unwrap_or(false)),
         spend: field::<f64>(fields, "spend")?.map(|s| s.unwrap_or(0.0)),
+        object_permission: permission_patch(fields, existing.object_permission.as_ref())?,
+        organization_id: field(fields, "organization_id")?,
     })
 }
 
 /// LiteLLM's key object, without the raw key.
-fn key_json(record: &KeyRecord) -> Map<String, Value> {
-    let json = json!({
+pub(crate) fn key_json(record: &KeyRecord) -> Map<String, Value> {
+    object(json!({
         "token": record.token_hash,
         "key_name": record.key_name,
         "key_alias": record.key_alias,
@@ -292,15 +392,13 @@ fn key_json(record: &KeyRecord) -> Map<String, Value> {
         "spend": record.spend,
         "team_id": record.team_id,
         "user_id": record.user_id,
+        "organization_id": record.organization_id,
         "rpm_limit": record.rpm_limit,
         "tpm_limit": record.tpm_limit,
         "blocked": record.blocked,
+        "object_permission": record.object_permission,
         "expires": record.expires_at.map(iso8601),
         "created_at": iso8601(record.created_at),
         "updated_at": iso8601(record.updated_at),
-    });
-    match json {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
+    }))
 }

@@ -91,11 +91,12 @@ async fn serve(
         }
         let principal = state.auth.authenticate(&head.headers).await?;
         log.caller = Some(principal.log_name());
-        let scope = match servers {
+        let asked = match servers {
             None => header_scope(&state, &head.headers),
             Some(list) => resolve_scope(&state.mcp, &list)?,
         };
-        Ok((principal, scope))
+        let grant = crate::mcp_access::grant(&principal, &state.mcp, &state.mcp_policy);
+        Ok((principal, permitted(asked, &grant)?))
     }
     .await;
     let response = match admitted {
@@ -166,73 +167,116 @@ fn find_server<'r>(registry: &'r Registry, wanted: &str) -> Option<&'r ServerInf
     })
 }
 
-/// The scope of an unscoped path: every server, or those `x-mcp-servers` names.
+/// The servers a request asks for, before permissions.
+#[derive(Debug, Default)]
+struct Asked {
+    /// Servers named one by one (in the path or the header): each must be allowed.
+    named: Vec<String>,
+    /// Servers reached through an access group: those the key may use are served.
+    grouped: Vec<String>,
+}
+
+impl Asked {
+    fn everything(&self) -> bool {
+        self.named.is_empty() && self.grouped.is_empty()
+    }
+}
+
+/// What the caller gets of what it asked for. A server named one by one that the key may
+/// not use is a 403 naming it, and so is a request that leaves no server at all: a client
+/// should hear that its key lacks access, not see an empty tool list.
+fn permitted(asked: Asked, grant: &Scope) -> Result<Scope, ApiError> {
+    let refused: Vec<&String> = asked.named.iter().filter(|s| !grant.contains(s)).collect();
+    if !refused.is_empty() {
+        let names: Vec<String> = refused.iter().map(|s| format!("'{s}'")).collect();
+        return Err(ApiError::forbidden(format!(
+            "This key may not use the MCP server {}. Contact proxy admin to allow it (object_permission.mcp_servers or mcp_access_groups of the key or its team).",
+            names.join(", ")
+        )));
+    }
+    let scope = if asked.everything() {
+        Scope::all().within(grant)
+    } else {
+        Scope::only(asked.named.into_iter().chain(asked.grouped)).within(grant)
+    };
+    if scope.is_empty() {
+        return Err(ApiError::forbidden(
+            "This key may not use any MCP server here. Contact proxy admin to allow some (object_permission.mcp_servers or mcp_access_groups of the key or its team).",
+        ));
+    }
+    Ok(scope)
+}
+
+/// What an unscoped path asks for: every server, or those `x-mcp-servers` names.
 ///
 /// LiteLLM's rules (`_get_allowed_mcp_servers_from_mcp_server_names`): a comma-separated
 /// list, trimmed; each entry is a server (name, alias, prefix or id, any case), else an
 /// access group (every server whose `access_groups` lists it); entries matching nothing are
 /// ignored; and if nothing matches at all, or the header is empty, every server is served.
-fn header_scope(state: &AppState, headers: &HeaderMap) -> Scope {
+fn header_scope(state: &AppState, headers: &HeaderMap) -> Asked {
     let Some(value) = headers.get(MCP_SERVERS_HEADER) else {
-        return Scope::All;
+        return Asked::default();
     };
     let Ok(list) = value.to_str() else {
         tracing::warn!("{MCP_SERVERS_HEADER} is not valid text; serving every MCP server");
-        return Scope::All;
+        return Asked::default();
     };
-    let mut servers: Vec<String> = Vec::new();
+    let mut asked = Asked::default();
     let mut unknown = Vec::new();
     for wanted in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let mut matched: Vec<&str> = match find_server(&state.mcp, wanted) {
-            Some(server) => vec![server.name.as_str()],
-            None => state
-                .mcp_access_groups
-                .iter()
-                .filter(|(_, groups)| groups.iter().any(|g| g.eq_ignore_ascii_case(wanted)))
-                .map(|(server, _)| server.as_str())
-                .collect(),
-        };
+        if let Some(server) = find_server(&state.mcp, wanted) {
+            if !asked.named.contains(&server.name) {
+                asked.named.push(server.name.clone());
+            }
+            continue;
+        }
+        let matched: Vec<&String> = state
+            .mcp_policy
+            .access_groups
+            .iter()
+            .filter(|(_, groups)| groups.iter().any(|g| g.eq_ignore_ascii_case(wanted)))
+            .map(|(server, _)| server)
+            .collect();
         if matched.is_empty() {
             unknown.push(wanted);
         }
-        matched.retain(|name| !servers.iter().any(|s| s == name));
-        servers.extend(matched.into_iter().map(str::to_owned));
-    }
-    if servers.is_empty() {
-        if !unknown.is_empty() {
-            tracing::warn!(
-                header = list,
-                "{MCP_SERVERS_HEADER} names no known MCP server or access group; serving every server, as LiteLLM does"
-            );
+        for server in matched {
+            if !asked.grouped.contains(server) {
+                asked.grouped.push(server.clone());
+            }
         }
-        return Scope::All;
     }
-    if !unknown.is_empty() {
+    if asked.everything() && !unknown.is_empty() {
+        tracing::warn!(
+            header = list,
+            "{MCP_SERVERS_HEADER} names no known MCP server or access group; serving every server, as LiteLLM does"
+        );
+    } else if !unknown.is_empty() {
         tracing::warn!(
             unknown = ?unknown,
             "{MCP_SERVERS_HEADER} names unknown MCP servers or access groups; ignored"
         );
     }
-    Scope::Servers(servers)
+    asked
 }
 
 /// The `mcp_servers` keys of a comma-separated list of names, aliases or ids.
-fn resolve_scope(registry: &Registry, list: &str) -> Result<Scope, ApiError> {
-    let mut servers = Vec::new();
+fn resolve_scope(registry: &Registry, list: &str) -> Result<Asked, ApiError> {
+    let mut asked = Asked::default();
     for wanted in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let Some(server) = find_server(registry, wanted) else {
             return Err(ApiError::not_found(format!(
                 "MCP server '{wanted}' not found"
             )));
         };
-        if !servers.contains(&server.name) {
-            servers.push(server.name.clone());
+        if !asked.named.contains(&server.name) {
+            asked.named.push(server.name.clone());
         }
     }
-    if servers.is_empty() {
+    if asked.named.is_empty() {
         return Err(ApiError::not_found("no MCP server named in the path"));
     }
-    Ok(Scope::Servers(servers))
+    Ok(asked)
 }
 
 /// Whether the request's `Origin` (when present) may use the endpoint: a localhost origin,

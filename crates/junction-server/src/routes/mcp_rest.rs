@@ -104,11 +104,12 @@ pub async fn tools(State(state): State<SharedState>, headers: HeaderMap) -> Resp
         let principal = state.auth.authenticate(&headers).await?;
         log.caller = Some(principal.log_name());
         let caller = crate::upstream_headers::caller_of(&headers);
+        let grant = crate::mcp_access::grant(&principal, &state.mcp, &state.mcp_policy);
         let tools: Vec<_> = state
             .mcp
             .catalog_for(&caller)
             .await
-            .tools(None)
+            .tools_in(&grant)
             .into_iter()
             .map(|(_, tool)| tool)
             .collect();
@@ -148,8 +149,12 @@ pub async fn list(State(state): State<SharedState>, headers: HeaderMap, query: P
         let wanted = values(&pairs, "server_id")
             .next()
             .or_else(|| values(&pairs, "mcp_server_name").next());
+        let grant = crate::mcp_access::grant(&principal, registry, &state.mcp_policy);
         let servers: Vec<&ServerInfo> = match wanted {
             Some(id) => match registry.find_server(id) {
+                Some(server) if !grant.contains(&server.name) => {
+                    return Ok(not_permitted(&server.name));
+                }
                 Some(server) => vec![server],
                 None => {
                     return Ok(reply(
@@ -162,7 +167,10 @@ pub async fn list(State(state): State<SharedState>, headers: HeaderMap, query: P
                     ));
                 }
             },
-            None => registry.servers().collect(),
+            None => registry
+                .servers()
+                .filter(|server| grant.contains(&server.name))
+                .collect(),
         };
         let catalog = registry
             .catalog_for(&crate::upstream_headers::caller_of(&headers))
@@ -178,7 +186,10 @@ pub async fn list(State(state): State<SharedState>, headers: HeaderMap, query: P
                 continue;
             };
             let info = mcp_info(server);
-            tools.extend(listed.iter().map(|tool| {
+            let listed = listed
+                .iter()
+                .filter(|tool| grant.may_call(&server.name, &tool.name));
+            tools.extend(listed.map(|tool| {
                 json!({
                     "name": tool.name,
                     "description": tool.description,
@@ -251,6 +262,21 @@ pub async fn call(State(state): State<SharedState>, headers: HeaderMap, body: Bo
             }
         };
         log.model = Some(format!("MCP: {name}"));
+        let grant = crate::mcp_access::grant(&principal, &state.mcp, &state.mcp_policy);
+        if let Some(server) = state.mcp.find_server(server_id) {
+            if !grant.contains(&server.name) {
+                return Ok(not_permitted(&server.name));
+            }
+            if !grant.may_call(&server.name, name) {
+                return Ok(reply(
+                    StatusCode::FORBIDDEN,
+                    json!({"error": format!(
+                        "User not allowed to call this tool: this key may not call tool '{name}' of MCP server '{}'. Contact proxy admin to allow it.",
+                        server.name
+                    )}),
+                ));
+            }
+        }
         let caller = crate::upstream_headers::caller_of(&headers);
         let outcome = state
             .mcp
@@ -263,6 +289,19 @@ pub async fn call(State(state): State<SharedState>, headers: HeaderMap, body: Bo
     }
     .await;
     super::finish(result, log)
+}
+
+/// A server outside the caller's permissions: 403 naming it.
+fn not_permitted(server: &str) -> Response {
+    reply(
+        StatusCode::FORBIDDEN,
+        json!({
+            "error": "forbidden",
+            "message": format!(
+                "This key may not use the MCP server '{server}'. Contact proxy admin to allow it (object_permission.mcp_servers or mcp_access_groups of the key or its team)."
+            ),
+        }),
+    )
 }
 
 /// A failed REST call in LiteLLM's shape.

@@ -57,7 +57,7 @@ fn owner(principal: &Principal) -> String {
     match principal {
         Principal::Admin => "master_key".to_owned(),
         Principal::Anonymous => "anonymous".to_owned(),
-        Principal::Key(key) => format!("key:{}", key.token_hash),
+        Principal::Key(holder) => format!("key:{}", holder.key.token_hash),
     }
 }
 

@@ -13,9 +13,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use junction_responses::{
-    CreateRequest, Invocation, ItemsPage, McpAccess, Owner, Reply, ResponsesError,
-};
+use junction_responses::{CreateRequest, Invocation, ItemsPage, Owner, Reply, ResponsesError};
 use serde::Deserialize;
 
 use crate::access_log::RequestLog;
@@ -50,7 +48,7 @@ async fn create_inner(
     let invocation = Invocation {
         owner: owner_of(&principal),
         caller,
-        mcp_access: McpAccess::All,
+        mcp_access: crate::mcp_access::grant(&principal, &state.mcp, &state.mcp_policy),
         on_cost: principal.key().map(|key| {
             let state = state.clone();
             let hash = key.token_hash.clone();
@@ -189,10 +187,10 @@ fn owner_of(principal: &Principal) -> Owner {
             id: "anonymous".to_owned(),
             admin: false,
         },
-        Principal::Key(key) => Owner {
-            id: match &key.team_id {
+        Principal::Key(holder) => Owner {
+            id: match &holder.key.team_id {
                 Some(team) => format!("team:{team}"),
-                None => format!("key:{}", key.token_hash),
+                None => format!("key:{}", holder.key.token_hash),
             },
             admin: false,
         },
