@@ -237,6 +237,10 @@ impl Gateway {
             )
             .route("/v1/mcp/server/health", get(routes::mcp_rest::health))
             .route("/v1/mcp/tools", get(routes::mcp_rest::tools))
+            .route(
+                "/v1/mcp/access_groups",
+                get(routes::mcp_rest::access_groups),
+            )
             .route("/mcp-rest/tools/list", get(routes::mcp_rest::list))
             .route("/mcp-rest/tools/call", post(routes::mcp_rest::call))
             .route("/mcp", any(routes::mcp::all))

@@ -310,6 +310,11 @@ async fn permission_matrix(db: TestDb) {
         .collect();
     assert_eq!(names, ["echo"]);
 
+    // Every access group the servers name, for any key.
+    let (status, body) = gw.get("/v1/mcp/access_groups", Some(&echo_only)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"access_groups": ["dev", "docs"]}));
+
     // The master key sees everything.
     assert_eq!(
         mcp_servers(&gw, "/mcp", MASTER_KEY).await.unwrap(),

@@ -120,6 +120,26 @@ pub async fn tools(State(state): State<SharedState>, headers: HeaderMap) -> Resp
     super::finish(result, log)
 }
 
+/// `GET /v1/mcp/access_groups`: every access group the servers name, sorted, as LiteLLM's
+/// `{"access_groups": [...]}`.
+pub async fn access_groups(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+    let mut log = RequestLog::default();
+    let result = async {
+        let principal = state.auth.authenticate(&headers).await?;
+        log.caller = Some(principal.log_name());
+        let groups: std::collections::BTreeSet<&str> = state
+            .mcp_policy
+            .access_groups
+            .values()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        Ok(axum::Json(json!({ "access_groups": groups })).into_response())
+    }
+    .await;
+    super::finish(result, log)
+}
+
 /// `mcp_info` of a listed tool: the config's `mcp_info` plus who serves the tool.
 fn mcp_info(server: &ServerInfo) -> Value {
     let mut info: Map<String, Value> = server.mcp_info.clone();
