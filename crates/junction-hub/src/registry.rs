@@ -661,6 +661,21 @@ impl Registry {
         self.find(name_or_id).map(|s| &s.info)
     }
 
+    /// A server by any name a client or admin may use for it: its exact name or id first,
+    /// then its name, prefix, alias or id ignoring ASCII case.
+    pub fn server_named(&self, wanted: &str) -> Option<&ServerInfo> {
+        self.find_server(wanted).or_else(|| {
+            self.servers().find(|s| {
+                s.prefix.eq_ignore_ascii_case(wanted)
+                    || s.name.eq_ignore_ascii_case(wanted)
+                    || s.id.eq_ignore_ascii_case(wanted)
+                    || s.alias
+                        .as_deref()
+                        .is_some_and(|alias| alias.eq_ignore_ascii_case(wanted))
+            })
+        })
+    }
+
     fn find(&self, name_or_id: &str) -> Option<&Arc<Server>> {
         let servers = &self.shared.servers;
         servers

@@ -217,18 +217,7 @@ impl Resolver<'_> {
 
     /// The server a name means by itself (name, alias, prefix or id), not a group.
     fn server_named(&self, name: &str) -> Option<String> {
-        self.hub
-            .find_server(name)
-            .or_else(|| {
-                self.hub.servers().find(|s| {
-                    s.name.eq_ignore_ascii_case(name)
-                        || s.prefix.eq_ignore_ascii_case(name)
-                        || s.alias
-                            .as_deref()
-                            .is_some_and(|a| a.eq_ignore_ascii_case(name))
-                })
-            })
-            .map(|s| s.name.clone())
+        self.hub.server_named(name).map(|s| s.name.clone())
     }
 
     /// The servers a name means: a server (name, alias, id), else an access group.

@@ -30,7 +30,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use junction_hub::{Registry, ServerInfo};
+use junction_hub::Registry;
 
 use crate::access_log::RequestLog;
 use crate::error::ApiError;
@@ -152,21 +152,6 @@ pub(crate) fn refusal(error: ApiError) -> Response {
     response
 }
 
-/// A server by name, alias, prefix or id (the exact name or id first, then any of them
-/// ignoring ASCII case).
-fn find_server<'r>(registry: &'r Registry, wanted: &str) -> Option<&'r ServerInfo> {
-    registry.find_server(wanted).or_else(|| {
-        registry.servers().find(|s| {
-            s.prefix.eq_ignore_ascii_case(wanted)
-                || s.name.eq_ignore_ascii_case(wanted)
-                || s.id.eq_ignore_ascii_case(wanted)
-                || s.alias
-                    .as_deref()
-                    .is_some_and(|alias| alias.eq_ignore_ascii_case(wanted))
-        })
-    })
-}
-
 /// The servers a request asks for, before permissions.
 #[derive(Debug, Default)]
 struct Asked {
@@ -224,7 +209,7 @@ fn header_scope(state: &AppState, headers: &HeaderMap) -> Asked {
     let mut asked = Asked::default();
     let mut unknown = Vec::new();
     for wanted in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if let Some(server) = find_server(&state.mcp, wanted) {
+        if let Some(server) = state.mcp.server_named(wanted) {
             if !asked.named.contains(&server.name) {
                 asked.named.push(server.name.clone());
             }
@@ -264,7 +249,7 @@ fn header_scope(state: &AppState, headers: &HeaderMap) -> Asked {
 fn resolve_scope(registry: &Registry, list: &str) -> Result<Asked, ApiError> {
     let mut asked = Asked::default();
     for wanted in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let Some(server) = find_server(registry, wanted) else {
+        let Some(server) = registry.server_named(wanted) else {
             return Err(ApiError::not_found(format!(
                 "MCP server '{wanted}' not found"
             )));
