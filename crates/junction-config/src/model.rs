@@ -115,8 +115,14 @@ pub struct GeneralSettings {
     /// The admin key. Requests carrying it may do anything.
     pub master_key: Option<String>,
     pub database_url: Option<String>,
+    /// Whether MCP servers defined through `/v1/mcp/server` are stored and served (env
+    /// `STORE_MODEL_IN_DB=True` turns it on too).
     pub store_model_in_db: Option<bool>,
+    /// Which object kinds the database holds (`mcp`, …); unset means all.
     pub supported_db_objects: Option<Vec<String>>,
+    /// Junction's name for the key that seals stored credentials; env `LITELLM_SALT_KEY`
+    /// wins, and the master key is used when neither is set (LiteLLM's fallback).
+    pub salt_key: Option<String>,
     /// Largest accepted request body, in MiB (LiteLLM's name). Junction's default is 32 MiB.
     pub max_request_size_mb: Option<f64>,
     /// Junction-specific escape hatch: serve LLM routes without any key. Off by default.

@@ -28,7 +28,8 @@ pub use client_headers::RequestHeaders;
 pub use downstream::{Downstream, wants_own_sessions};
 
 pub use registry::{
-    Arguments, Catalog, HubError, Registry, RegistryOptions, ServerHealth, ServerInfo, ServerStatus,
+    Arguments, Catalog, HubError, Registry, RegistryOptions, ServerHealth, ServerInfo,
+    ServerOrigin, ServerStatus,
 };
 pub use scope::Scope;
 pub use upstream_config::{Upstream, UpstreamConfigError};

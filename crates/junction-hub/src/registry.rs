@@ -202,6 +202,20 @@ pub struct ServerInfo {
     pub description: Option<String>,
     /// The config's `mcp_info`, as written.
     pub mcp_info: Map<String, Value>,
+    /// The access groups it belongs to (`access_groups`).
+    pub access_groups: Vec<String>,
+    /// `allow_all_keys: true`: every key may use it, whatever its permissions.
+    pub allow_all_keys: bool,
+    /// Where it comes from: `config.yaml`, or the database (managed through the API).
+    pub origin: ServerOrigin,
+}
+
+/// Where a server's definition lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerOrigin {
+    Config,
+    Database,
 }
 
 /// One immutable view of every tool, prompt and resource the gateway offers. Cheap to hold
@@ -437,6 +451,11 @@ impl Catalog {
 pub struct Registry {
     shared: Arc<Shared>,
     options: RegistryOptions,
+    /// `x-mcp-auth`'s header name, for servers added later.
+    auth_header: String,
+    /// Where server tasks run: the runtime that started the registry, whichever thread asks
+    /// for a server to be added.
+    runtime: tokio::runtime::Handle,
     shutdown: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -448,9 +467,9 @@ impl std::fmt::Debug for Registry {
                 "servers",
                 &self
                     .shared
-                    .servers
+                    .list()
                     .iter()
-                    .map(|s| &s.info.name)
+                    .map(|s| s.info.name.clone())
                     .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
@@ -460,14 +479,16 @@ impl std::fmt::Debug for Registry {
 /// What the registry and its tasks share.
 struct Shared {
     separator: String,
-    servers: Vec<Arc<Server>>,
+    /// In name order. Replaced whole when a server is added or removed, so a reader holds
+    /// one consistent list.
+    servers: std::sync::RwLock<Arc<Vec<Arc<Server>>>>,
     catalog: watch::Sender<Arc<Catalog>>,
     /// Serializes catalog rebuilds, so the last one published saw the latest states.
     publishing: Mutex<()>,
 }
 
 struct Server {
-    info: ServerInfo,
+    info: Arc<ServerInfo>,
     filter: ToolFilter,
     upstream: Upstream,
     /// How callers' headers change its session (never for stdio servers: no headers there).
@@ -479,6 +500,8 @@ struct Server {
     /// An `Arc` of its own: the client's notification handler holds it, and must not hold
     /// the server (which holds the client).
     refresh: Arc<Notify>,
+    /// Ends this server's task alone (it was removed or replaced).
+    stop: watch::Sender<bool>,
 }
 
 struct ServerState {
@@ -542,98 +565,135 @@ impl Registry {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| HubError::NoRuntime)?;
         let auth_header =
             client_headers::client_side_auth_header(options.client_side_auth_header.as_deref());
-        let mut list = Vec::with_capacity(servers.len());
-        for ((name, config), (_, upstream)) in servers.iter().zip(upstreams) {
-            let alias = config.alias.clone().or_else(|| {
-                options
-                    .mcp_aliases
-                    .iter()
-                    .find(|(_, server)| *server == name)
-                    .map(|(alias, _)| alias.clone())
-            });
-            let configured_alias = config.alias.as_deref();
-            let mut config = Cow::Borrowed(config);
-            if config.alias != alias {
-                config.to_mut().alias.clone_from(&alias);
-            }
-            let config = &*config;
-            let unsupported = match &upstream {
-                Upstream::Unsupported(reason) => Some(reason.clone()),
-                Upstream::Mcp(_) => None,
-            };
-            let info = ServerInfo {
-                name: name.clone(),
-                id: config_server_id(
+        let list = servers
+            .iter()
+            .zip(upstreams)
+            .map(|((name, config), (_, upstream))| {
+                let definition = Definition {
                     name,
-                    config.url.as_deref(),
-                    // As configured: the id must match LiteLLM's hash of the same entry.
-                    config.transport.as_deref(),
-                    config.auth_type.as_deref(),
-                    configured_alias,
-                ),
-                prefix: naming::server_prefix(name, config.alias.as_deref()),
-                alias: config.alias.clone(),
-                description: config.description.clone().or_else(|| {
-                    config
-                        .mcp_info
-                        .get("description")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                }),
-                mcp_info: config.mcp_info.clone(),
-            };
-            let http = matches!(
-                &upstream,
-                Upstream::Mcp(c) if !matches!(c.transport, junction_mcp::TransportConfig::Stdio { .. })
-            );
-            list.push(Arc::new(Server {
-                info,
-                filter: ToolFilter::from_config(config),
-                rules: http.then(|| HeaderRules::new(name, config, &auth_header)),
-                variants: Variants::default(),
-                upstream,
-                state: Mutex::new(ServerState {
-                    status: if unsupported.is_some() {
-                        ServerStatus::Unhealthy
-                    } else {
-                        ServerStatus::Connecting
-                    },
-                    error: unsupported,
-                    last_check: None,
-                    client: None,
-                    tools: None,
-                    offerings: Offerings::default(),
-                }),
-                refresh: Arc::new(Notify::new()),
-            }));
-        }
+                    id: None,
+                    config,
+                    origin: ServerOrigin::Config,
+                };
+                Arc::new(Server::new(definition, upstream, &options, &auth_header))
+            })
+            .collect::<Vec<_>>();
         let (catalog, _) = watch::channel(Arc::new(Catalog::empty(&separator)));
         let shared = Arc::new(Shared {
             separator,
-            servers: list,
+            servers: std::sync::RwLock::new(Arc::new(list)),
             catalog,
             publishing: Mutex::new(()),
         });
-        let (shutdown, _) = watch::channel(false);
-        let tasks = shared
-            .servers
-            .iter()
-            .filter(|s| matches!(s.upstream, Upstream::Mcp(_)))
-            .map(|server| {
-                runtime.spawn(run_server(
-                    Arc::clone(&shared),
-                    Arc::clone(server),
-                    options.clone(),
-                    shutdown.subscribe(),
-                ))
-            })
-            .collect();
-        Ok(Arc::new(Registry {
+        let registry = Registry {
             shared,
             options,
-            shutdown,
-            tasks: Mutex::new(tasks),
-        }))
+            auth_header,
+            runtime,
+            shutdown: watch::channel(false).0,
+            tasks: Mutex::new(Vec::new()),
+        };
+        for server in registry.shared.list().iter() {
+            registry.spawn(server);
+        }
+        Ok(Arc::new(registry))
+    }
+
+    /// Starts this server's task (nothing to run for a server that cannot be served).
+    fn spawn(&self, server: &Arc<Server>) {
+        if !matches!(server.upstream, Upstream::Mcp(_)) {
+            return;
+        }
+        let task = self.runtime.spawn(run_server(
+            Arc::clone(&self.shared),
+            Arc::clone(server),
+            self.options.clone(),
+            self.shutdown.subscribe(),
+        ));
+        let mut tasks = lock(&self.tasks);
+        tasks.retain(|task| !task.is_finished());
+        tasks.push(task);
+    }
+
+    /// Adds a server while the gateway runs (one defined in the database), or replaces the
+    /// one of that name: the old one's sessions are closed, the new one connects in the
+    /// background like any other. `id` is its stable id (a config server's is derived from
+    /// its entry). Fails only when the definition cannot be served.
+    pub fn add_server(
+        &self,
+        name: &str,
+        id: Option<&str>,
+        config: &McpServerConfig,
+        origin: ServerOrigin,
+    ) -> Result<(), HubError> {
+        let upstream = upstream_config::upstream(name, config).map_err(HubError::Config)?;
+        let definition = Definition {
+            name,
+            id,
+            config,
+            origin,
+        };
+        let server = Arc::new(Server::new(
+            definition,
+            upstream,
+            &self.options,
+            &self.auth_header,
+        ));
+        let replaced = {
+            let mut servers = self
+                .shared
+                .servers
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut list = Vec::clone(&servers);
+            let replaced = match list.binary_search_by(|s| s.info.name.as_str().cmp(name)) {
+                Ok(at) => Some(std::mem::replace(&mut list[at], Arc::clone(&server))),
+                Err(at) => {
+                    list.insert(at, Arc::clone(&server));
+                    None
+                }
+            };
+            *servers = Arc::new(list);
+            replaced
+        };
+        if let Some(old) = replaced {
+            self.retire(old);
+        }
+        self.spawn(&server);
+        self.shared.publish();
+        Ok(())
+    }
+
+    /// Removes a server while the gateway runs: it leaves the catalog at once and its
+    /// sessions are closed. `false` when there is no server of that name.
+    pub fn remove_server(&self, name: &str) -> bool {
+        let removed = {
+            let mut servers = self
+                .shared
+                .servers
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut list = Vec::clone(&servers);
+            let Some(at) = list.iter().position(|s| s.info.name == name) else {
+                return false;
+            };
+            let removed = list.remove(at);
+            *servers = Arc::new(list);
+            removed
+        };
+        self.retire(removed);
+        self.shared.publish();
+        true
+    }
+
+    /// Stops a server that left the list: its task closes the shared session, and its
+    /// callers' own sessions are closed here.
+    fn retire(&self, server: Arc<Server>) {
+        server.stop.send_replace(true);
+        let variants = server.variants.take_all();
+        self.runtime.spawn(async move {
+            futures_util::future::join_all(variants.iter().map(McpClient::close)).await;
+        });
     }
 
     /// The separator between prefix and tool name in exposed names.
@@ -651,21 +711,25 @@ impl Registry {
         self.shared.catalog.subscribe()
     }
 
-    /// Every configured server, in name order.
-    pub fn servers(&self) -> impl Iterator<Item = &ServerInfo> {
-        self.shared.servers.iter().map(|s| &s.info)
+    /// Every server (configured, or added since), in name order.
+    pub fn servers(&self) -> Vec<Arc<ServerInfo>> {
+        self.shared
+            .list()
+            .iter()
+            .map(|s| Arc::clone(&s.info))
+            .collect()
     }
 
     /// A server by `mcp_servers` key or by its id.
-    pub fn find_server(&self, name_or_id: &str) -> Option<&ServerInfo> {
-        self.find(name_or_id).map(|s| &s.info)
+    pub fn find_server(&self, name_or_id: &str) -> Option<Arc<ServerInfo>> {
+        self.find(name_or_id).map(|s| Arc::clone(&s.info))
     }
 
     /// A server by any name a client or admin may use for it: its exact name or id first,
     /// then its name, prefix, alias or id ignoring ASCII case.
-    pub fn server_named(&self, wanted: &str) -> Option<&ServerInfo> {
+    pub fn server_named(&self, wanted: &str) -> Option<Arc<ServerInfo>> {
         self.find_server(wanted).or_else(|| {
-            self.servers().find(|s| {
+            self.servers().into_iter().find(|s| {
                 s.prefix.eq_ignore_ascii_case(wanted)
                     || s.name.eq_ignore_ascii_case(wanted)
                     || s.id.eq_ignore_ascii_case(wanted)
@@ -676,19 +740,35 @@ impl Registry {
         })
     }
 
-    fn find(&self, name_or_id: &str) -> Option<&Arc<Server>> {
-        let servers = &self.shared.servers;
+    /// The servers of an access group (matched ignoring ASCII case), in name order.
+    pub fn access_group(&self, group: &str) -> Vec<String> {
+        self.shared
+            .list()
+            .iter()
+            .filter(|s| {
+                s.info
+                    .access_groups
+                    .iter()
+                    .any(|g| g.eq_ignore_ascii_case(group))
+            })
+            .map(|s| s.info.name.clone())
+            .collect()
+    }
+
+    fn find(&self, name_or_id: &str) -> Option<Arc<Server>> {
+        let servers = self.shared.list();
         servers
             .iter()
             .find(|s| s.info.name == name_or_id)
             .or_else(|| servers.iter().find(|s| s.info.id == name_or_id))
+            .cloned()
     }
 
     /// The health of every server, in name order.
     pub fn health(&self) -> Vec<ServerHealth> {
         let catalog = self.catalog();
         self.shared
-            .servers
+            .list()
             .iter()
             .map(|server| server.health(&catalog))
             .collect()
@@ -747,7 +827,7 @@ impl Registry {
             .find(&exposed.server)
             .ok_or_else(|| HubError::UnknownServer(exposed.server.clone()))?;
         self.call_on(
-            server,
+            &server,
             caller,
             called_name,
             &exposed.original,
@@ -770,7 +850,7 @@ impl Registry {
             .find(server)
             .ok_or_else(|| HubError::UnknownServer(server.to_owned()))?;
         self.call_on(
-            server,
+            &server,
             caller,
             original_name,
             original_name,
@@ -820,9 +900,8 @@ impl Registry {
             return catalog;
         }
         // Only servers missing from the catalog matter; most requests stop at this check.
-        let absent = self
-            .shared
-            .servers
+        let servers = self.shared.list();
+        let absent = servers
             .iter()
             .filter(|server| !catalog.has_server(&server.info.name))
             .filter_map(|server| Some((server, server.variant_key(caller)?)));
@@ -944,9 +1023,8 @@ impl Registry {
         reason = "logging is deprecated by SEP-2577, but still used"
     )]
     pub async fn set_log_level(&self, downstream: u64, level: LoggingLevel) {
-        let clients = self
-            .shared
-            .servers
+        let servers = self.shared.list();
+        let clients = servers
             .iter()
             .flat_map(|server| server.variants.of_downstream(downstream));
         futures_util::future::join_all(clients.map(|client| async move {
@@ -959,7 +1037,7 @@ impl Registry {
     pub fn forget_downstream(&self, downstream: u64) {
         let clients: Vec<McpClient> = self
             .shared
-            .servers
+            .list()
             .iter()
             .flat_map(|server| server.variants.take_downstream(downstream))
             .collect();
@@ -1006,7 +1084,7 @@ impl Registry {
         let server = self
             .find(&server)
             .ok_or_else(|| HubError::UnknownServer(server.clone()))?;
-        let client = self.session_for(server, caller).await?;
+        let client = self.session_for(&server, caller).await?;
         client
             .get_prompt(&original, arguments)
             .await
@@ -1031,7 +1109,7 @@ impl Registry {
         let catalog = self.catalog();
         let (server, original) = self.resource_target(&catalog, servers, uri)?;
         let table = catalog.scoped_resources(servers);
-        let client = self.session_for(server, caller).await?;
+        let client = self.session_for(&server, caller).await?;
         let mut result = client
             .read_resource(&original)
             .await
@@ -1063,7 +1141,7 @@ impl Registry {
         catalog: &Catalog,
         servers: Option<&[String]>,
         uri: &str,
-    ) -> Result<(&Arc<Server>, String), HubError> {
+    ) -> Result<(Arc<Server>, String), HubError> {
         if catalog.claimed_outside(servers, uri) {
             return Err(HubError::UnknownResource(NameError::UnknownResource(
                 uri.to_owned(),
@@ -1096,7 +1174,7 @@ impl Registry {
     ) -> Result<(), HubError> {
         let catalog = self.catalog();
         let (server, original) = self.resource_target(&catalog, servers, uri)?;
-        let client = self.session_for(server, caller).await?;
+        let client = self.session_for(&server, caller).await?;
         let result = if subscribe {
             client.subscribe(&original).await
         } else {
@@ -1148,7 +1226,7 @@ impl Registry {
         let server = self
             .find(&server)
             .ok_or_else(|| HubError::UnknownServer(server.clone()))?;
-        let client = self.session_for(server, caller).await?;
+        let client = self.session_for(&server, caller).await?;
         client
             .complete(params)
             .await
@@ -1170,7 +1248,8 @@ impl Registry {
         called_name: &str,
     ) -> Option<HubError> {
         let separator = self.shared.separator.as_str();
-        let server = self.shared.servers.iter().find(|s| {
+        let all = self.shared.list();
+        let server = all.iter().find(|s| {
             in_scope(servers, &s.info.name)
                 && !catalog.has_server(&s.info.name)
                 && called_name
@@ -1191,7 +1270,7 @@ impl Registry {
             return None;
         };
         let server = self.find(only)?;
-        (!catalog.has_server(&server.info.name)).then(|| self.unavailable(server))
+        (!catalog.has_server(&server.info.name)).then(|| self.unavailable(&server))
     }
 
     fn unavailable(&self, server: &Server) -> HubError {
@@ -1208,11 +1287,8 @@ impl Registry {
     pub async fn shutdown(&self) {
         self.shutdown.send_replace(true);
         let tasks = std::mem::take(&mut *lock(&self.tasks));
-        let variants = self
-            .shared
-            .servers
-            .iter()
-            .flat_map(|server| server.variants.take_all());
+        let servers = self.shared.list();
+        let variants = servers.iter().flat_map(|server| server.variants.take_all());
         futures_util::future::join_all(variants.map(|client| async move { client.close().await }))
             .await;
         for result in futures_util::future::join_all(tasks).await {
@@ -1233,7 +1309,98 @@ impl Drop for Registry {
     }
 }
 
+/// A server's definition, from the config file or the database.
+struct Definition<'a> {
+    name: &'a str,
+    /// A database server's id; `None` derives LiteLLM's id of a config entry.
+    id: Option<&'a str>,
+    config: &'a McpServerConfig,
+    origin: ServerOrigin,
+}
+
 impl Server {
+    fn new(
+        definition: Definition<'_>,
+        upstream: Upstream,
+        options: &RegistryOptions,
+        auth_header: &str,
+    ) -> Server {
+        let Definition {
+            name,
+            id,
+            config,
+            origin,
+        } = definition;
+        let alias = config.alias.clone().or_else(|| {
+            options
+                .mcp_aliases
+                .iter()
+                .find(|(_, server)| *server == name)
+                .map(|(alias, _)| alias.clone())
+        });
+        let configured_alias = config.alias.as_deref();
+        let mut config = Cow::Borrowed(config);
+        if config.alias != alias {
+            config.to_mut().alias.clone_from(&alias);
+        }
+        let config = &*config;
+        let unsupported = match &upstream {
+            Upstream::Unsupported(reason) => Some(reason.clone()),
+            Upstream::Mcp(_) => None,
+        };
+        let info = ServerInfo {
+            name: name.to_owned(),
+            id: id.map(str::to_owned).unwrap_or_else(|| {
+                config_server_id(
+                    name,
+                    config.url.as_deref(),
+                    // As configured: the id must match LiteLLM's hash of the same entry.
+                    config.transport.as_deref(),
+                    config.auth_type.as_deref(),
+                    configured_alias,
+                )
+            }),
+            prefix: naming::server_prefix(name, config.alias.as_deref()),
+            alias: config.alias.clone(),
+            description: config.description.clone().or_else(|| {
+                config
+                    .mcp_info
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            }),
+            mcp_info: config.mcp_info.clone(),
+            access_groups: config.access_groups.clone(),
+            allow_all_keys: config.allow_all_keys == Some(true),
+            origin,
+        };
+        let http = matches!(
+            &upstream,
+            Upstream::Mcp(c) if !matches!(c.transport, junction_mcp::TransportConfig::Stdio { .. })
+        );
+        Server {
+            info: Arc::new(info),
+            filter: ToolFilter::from_config(config),
+            rules: http.then(|| HeaderRules::new(name, config, auth_header)),
+            variants: Variants::default(),
+            upstream,
+            state: Mutex::new(ServerState {
+                status: if unsupported.is_some() {
+                    ServerStatus::Unhealthy
+                } else {
+                    ServerStatus::Connecting
+                },
+                error: unsupported,
+                last_check: None,
+                client: None,
+                tools: None,
+                offerings: Offerings::default(),
+            }),
+            refresh: Arc::new(Notify::new()),
+            stop: watch::channel(false).0,
+        }
+    }
+
     fn health(&self, catalog: &Catalog) -> ServerHealth {
         let state = lock(&self.state);
         ServerHealth {
@@ -1324,6 +1491,11 @@ impl ServerEntries {
 }
 
 impl Shared {
+    /// The servers now (a snapshot: additions and removals replace the list).
+    fn list(&self) -> Arc<Vec<Arc<Server>>> {
+        Arc::clone(&self.servers.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// Rebuilds the catalog from every server's current state and publishes it if it differs.
     fn publish(&self) {
         let _one_at_a_time = lock(&self.publishing);
@@ -1346,7 +1518,7 @@ impl Shared {
         let mut resource_servers = Vec::new();
         let mut resources = Vec::new();
         let mut templates = Vec::new();
-        for server in &self.servers {
+        for server in self.list().iter() {
             let Some(entries) = server
                 .exposed(&self.separator)
                 .or_else(|| overlay.remove(&server.info.name))
@@ -1423,6 +1595,7 @@ async fn run_server(
         return;
     };
     let name = server.info.name.as_str();
+    let mut removed = server.stop.subscribe();
     let mut failures: u32 = 0;
     let mut list_due = true;
     let mut next_list = Instant::now();
@@ -1431,6 +1604,7 @@ async fn run_server(
         let outcome = tokio::select! {
             biased;
             _ = shutdown.wait_for(|stop| *stop) => break,
+            _ = removed.wait_for(|stop| *stop) => break,
             outcome = check => outcome,
         };
         let error = outcome.as_ref().err().map(ToString::to_string);
@@ -1494,6 +1668,7 @@ async fn run_server(
         tokio::select! {
             biased;
             _ = shutdown.wait_for(|stop| *stop) => break,
+            _ = removed.wait_for(|stop| *stop) => break,
             () = server.refresh.notified() => list_due = true,
             () = tokio::time::sleep(wait) => {
                 if Instant::now() >= next_list {

@@ -17,7 +17,6 @@
 //! 5. **Store** the response, its input and the whole conversation *before* the final event
 //!    or body is sent, so that `previous_response_id` works the moment the client has the id.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -73,8 +72,8 @@ pub struct Invocation {
     /// The request's headers as MCP upstreams may see them.
     pub caller: Caller,
     pub mcp_access: junction_hub::Scope,
-    /// Called once with the cost of every model call of the response, when above zero.
-    pub on_cost: Option<Box<dyn FnOnce(f64) + Send + Sync>>,
+    /// Told of every model call and gateway tool call, for spend logs and budgets.
+    pub meter: Option<Arc<dyn crate::Meter>>,
 }
 
 /// The answer: a response object, or the event stream that ends with one.
@@ -88,7 +87,6 @@ pub struct Engine {
     hub: Arc<Registry>,
     store: Store,
     options: EngineOptions,
-    access_groups: BTreeMap<String, Vec<String>>,
 }
 
 impl Engine {
@@ -97,14 +95,12 @@ impl Engine {
         hub: Arc<Registry>,
         store: Store,
         options: EngineOptions,
-        access_groups: BTreeMap<String, Vec<String>>,
     ) -> Engine {
         Engine {
             router,
             hub,
             store,
             options,
-            access_groups,
         }
     }
 
@@ -231,7 +227,6 @@ impl Engine {
             hub: &self.hub,
             caller: &invocation.caller,
             access: &invocation.mcp_access,
-            access_groups: &self.access_groups,
             external: &self.options.external,
         };
         let tools = resolver.resolve(&request.tools).await?;
@@ -429,11 +424,6 @@ impl Run {
         conversation.extend(self.request.input.iter().cloned());
         let mut totals = Totals::default();
         let outcome = self.run_loop(emitter, &mut conversation, &mut totals).await;
-        if let Some(on_cost) = self.invocation.on_cost.take()
-            && totals.cost > 0.0
-        {
-            on_cost(totals.cost);
-        }
         let ending = match &outcome {
             Ok(ending) => ending,
             Err(error) => &Ending {
@@ -508,6 +498,7 @@ impl Run {
                 RoundChoice::Auto
             };
             let offered = self.offered_tools();
+            let started = std::time::SystemTime::now();
             let round = model_round::run(
                 &self.engine.router,
                 RoundInput {
@@ -519,6 +510,20 @@ impl Run {
                 emitter,
             )
             .await;
+            if let Some(meter) = &self.invocation.meter {
+                let (error, input_tokens, output_tokens, cost) = match &round {
+                    Ok(round) => (None, round.input_tokens, round.output_tokens, round.cost),
+                    Err(error) => (Some(error.to_string()), 0, 0, 0.0),
+                };
+                meter.model_call(crate::MeteredModelCall {
+                    model: self.request.model.clone(),
+                    started,
+                    error,
+                    input_tokens,
+                    output_tokens,
+                    cost,
+                });
+            }
             let round = match round {
                 Ok(round) => round,
                 Err(error) => {
@@ -766,12 +771,16 @@ impl Run {
         emitter.flush().await;
         let caller = &self.invocation.caller;
         let hub = &self.engine.hub;
+        let meter = self.invocation.meter.as_deref();
         let outcomes = if self.request.parallel_tool_calls {
-            futures_util::future::join_all(calls.iter().map(|call| call.execute(hub, caller))).await
+            futures_util::future::join_all(
+                calls.iter().map(|call| call.execute(hub, caller, meter)),
+            )
+            .await
         } else {
             let mut outcomes = Vec::with_capacity(calls.len());
             for call in &calls {
-                outcomes.push(call.execute(hub, caller).await);
+                outcomes.push(call.execute(hub, caller, meter).await);
             }
             outcomes
         };
@@ -915,7 +924,12 @@ impl PlannedCall {
     }
 
     /// Runs the call: its text output, or the `error` object of the item.
-    async fn execute(&self, hub: &Registry, caller: &Caller) -> Result<String, Value> {
+    async fn execute(
+        &self,
+        hub: &Registry,
+        caller: &Caller,
+        meter: Option<&dyn crate::Meter>,
+    ) -> Result<String, Value> {
         let Some(tool) = &self.tool else {
             return Err(protocol_error(
                 -32602,
@@ -942,10 +956,28 @@ impl PlannedCall {
             }
         };
         let result = match &tool.route {
-            Route::Gateway { exposed } => hub
-                .call_tool_as(caller, exposed, arguments, None)
-                .await
-                .map_err(|error| hub_error(&error)),
+            Route::Gateway { exposed } => {
+                let started = std::time::SystemTime::now();
+                let result = hub.call_tool_as(caller, exposed, arguments, None).await;
+                if let Some(meter) = meter
+                    && let Ok(target) = hub.catalog().names().resolve(exposed)
+                {
+                    let error = match &result {
+                        Ok(result) if result.is_error == Some(true) => {
+                            Some("the tool returned an error".to_owned())
+                        }
+                        Ok(_) => None,
+                        Err(error) => Some(error.to_string()),
+                    };
+                    meter.tool_call(crate::MeteredToolCall {
+                        server: target.server.clone(),
+                        tool: target.original.clone(),
+                        started,
+                        error,
+                    });
+                }
+                result.map_err(|error| hub_error(&error))
+            }
             Route::External { client, original } => client
                 .call_tool(original, arguments)
                 .await

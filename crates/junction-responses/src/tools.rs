@@ -98,8 +98,6 @@ pub(crate) struct Resolver<'a> {
     pub caller: &'a Caller,
     /// What the caller may use (its key's permissions).
     pub access: &'a Scope,
-    /// `mcp_servers` key → its `access_groups`.
-    pub access_groups: &'a BTreeMap<String, Vec<String>>,
     pub external: &'a ExternalPolicy,
 }
 
@@ -196,7 +194,7 @@ impl Resolver<'_> {
                 )));
             }
         }
-        let all: Vec<String> = self.hub.servers().map(|s| s.name.clone()).collect();
+        let all: Vec<String> = self.hub.servers().iter().map(|s| s.name.clone()).collect();
         let from_path = if path_names.is_empty() {
             all
         } else {
@@ -225,11 +223,7 @@ impl Resolver<'_> {
         if let Some(server) = self.server_named(name) {
             return vec![server];
         }
-        self.access_groups
-            .iter()
-            .filter(|(_, groups)| groups.iter().any(|g| g.eq_ignore_ascii_case(name)))
-            .map(|(server, _)| server.clone())
-            .collect()
+        self.hub.access_group(name)
     }
 
     async fn external_tools(

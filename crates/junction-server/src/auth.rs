@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode};
-use junction_store::{KeyRecord, Store, hash_key};
+use junction_store::{Store, hash_key};
 
 use crate::principal::KeyHolder;
 
@@ -87,19 +87,44 @@ impl Authenticator {
         Ok(Principal::Key(Box::new(holder)))
     }
 
-    /// Enforces a key's `rpm_limit` (a fixed one-minute window per replica) and `max_budget`.
-    pub fn admit(&self, key: &KeyRecord) -> Result<(), ApiError> {
-        if let Some(budget) = key.max_budget
-            && key.spend >= budget
-        {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "budget_exceeded",
-                format!(
-                    "Budget has been exceeded! Current cost: {}, Max budget: {}",
-                    key.spend, budget
-                ),
-            ));
+    /// Enforces a key's `rpm_limit` (a fixed one-minute window per replica) and the
+    /// `max_budget` of the key, its team and its organisation: 429 once one is spent.
+    pub fn admit(&self, holder: &KeyHolder) -> Result<(), ApiError> {
+        let key = &holder.key;
+        let budgets = [
+            ("key", None, key.spend, key.max_budget),
+            (
+                "team",
+                holder.team.as_ref().map(|t| t.team_id.as_str()),
+                holder.team.as_ref().map_or(0.0, |t| t.spend),
+                holder.team.as_ref().and_then(|t| t.max_budget),
+            ),
+            (
+                "organization",
+                holder
+                    .organization
+                    .as_ref()
+                    .map(|o| o.organization_id.as_str()),
+                holder.organization.as_ref().map_or(0.0, |o| o.spend),
+                holder.organization.as_ref().and_then(|o| o.max_budget),
+            ),
+        ];
+        for (level, id, spend, budget) in budgets {
+            if let Some(budget) = budget
+                && spend >= budget
+            {
+                let whose = match id {
+                    Some(id) => format!(" ({level} {id})"),
+                    None => String::new(),
+                };
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "budget_exceeded",
+                    format!(
+                        "Budget has been exceeded!{whose} Current cost: {spend}, Max budget: {budget}"
+                    ),
+                ));
+            }
         }
         if let Some(limit) = key.rpm_limit {
             let minute = crate::clock::unix_now() / 60;
@@ -161,10 +186,29 @@ impl Authenticator {
         lock(&self.cache).remove(hash);
     }
 
-    /// Adds spend to a cached key so budget checks see it before the cache expires.
-    pub fn note_spend(&self, hash: &str, amount: f64) {
-        if let Some((_, holder)) = lock(&self.cache).get_mut(hash) {
-            holder.key.spend += amount;
+    /// Adds spend to the cached key, and to its team and organisation in every cached key
+    /// that shares them, so budget checks see it before the cache expires.
+    pub fn note_spend(
+        &self,
+        hash: &str,
+        team_id: Option<&str>,
+        organization_id: Option<&str>,
+        amount: f64,
+    ) {
+        for (cached_hash, (_, holder)) in lock(&self.cache).iter_mut() {
+            if cached_hash == hash {
+                holder.key.spend += amount;
+            }
+            if let Some(team) = holder.team.as_mut()
+                && Some(team.team_id.as_str()) == team_id
+            {
+                team.spend += amount;
+            }
+            if let Some(org) = holder.organization.as_mut()
+                && Some(org.organization_id.as_str()) == organization_id
+            {
+                org.spend += amount;
+            }
         }
     }
 

@@ -16,11 +16,14 @@ mod mcp_downstream;
 mod mcp_drain;
 mod mcp_legacy_sse;
 mod mcp_server;
+mod meter;
 mod metrics;
 mod per_core;
 pub mod principal;
 mod routes;
+mod spend;
 mod state;
+mod stored_mcp_servers;
 mod upstream_headers;
 
 use std::future::Future;
@@ -133,28 +136,27 @@ impl Gateway {
             * 1024.0
             * 1024.0) as usize;
         let router = Arc::new(router);
-        let mcp_policy = mcp_access::ServerPolicy {
-            access_groups: config
-                .mcp_servers
-                .iter()
-                .map(|(name, server)| (name.clone(), server.access_groups.clone()))
-                .collect(),
-            open_to_all_keys: config
-                .mcp_servers
-                .iter()
-                .filter(|(_, server)| server.allow_all_keys == Some(true))
-                .map(|(name, _)| name.clone())
-                .collect(),
-        };
         let responses = Arc::new(junction_responses::Engine::new(
             router.clone(),
             mcp.clone(),
             store.clone(),
             responses_options(settings),
-            mcp_policy.access_groups.clone(),
         ));
         let mcp_drain = Arc::new(mcp_drain::McpDrain::default());
         let mcp_http = mcp_http_service(&mcp, &mcp_drain, body_limit);
+        let spend = spend::SpendRecorder::start(store.clone());
+        let stored_mcp = Arc::new(stored_mcp_servers::StoredServers::new(
+            store.clone(),
+            mcp.clone(),
+            settings,
+            config.mcp_servers.clone(),
+        ));
+        // Served before the first request: a restart must not lose stored servers.
+        if let Err(error) = stored_mcp.reload().await {
+            mcp.shutdown().await;
+            return Err(error.into());
+        }
+        let stored_mcp_sync = stored_mcp.spawn_sync(stored_mcp_servers::SYNC_INTERVAL);
         let state = Arc::new(AppState {
             router,
             responses,
@@ -162,8 +164,10 @@ impl Gateway {
             mcp_http,
             mcp_legacy: Arc::default(),
             mcp_drain,
-            mcp_policy,
             store,
+            spend,
+            stored_mcp,
+            stored_mcp_sync,
             auth,
             metrics,
             body_limit,
@@ -217,6 +221,7 @@ impl Gateway {
             .route("/user/update", post(routes::users::update))
             .route("/user/list", get(routes::users::list))
             .route("/user/delete", post(routes::users::delete))
+            .route("/spend/logs", get(routes::spend::logs))
             .route("/v1/responses", post(routes::responses::create))
             .route("/responses", post(routes::responses::create))
             .route(
@@ -236,6 +241,16 @@ impl Gateway {
                 get(routes::responses::input_items),
             )
             .route("/v1/mcp/server/health", get(routes::mcp_rest::health))
+            .route(
+                "/v1/mcp/server",
+                get(routes::mcp_servers::list)
+                    .post(routes::mcp_servers::create)
+                    .put(routes::mcp_servers::update),
+            )
+            .route(
+                "/v1/mcp/server/{server_id}",
+                get(routes::mcp_servers::get).delete(routes::mcp_servers::delete),
+            )
             .route("/v1/mcp/tools", get(routes::mcp_rest::tools))
             .route(
                 "/v1/mcp/access_groups",
@@ -273,7 +288,9 @@ impl Gateway {
         drain: Duration,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
-        let mcp = self.state.mcp.clone();
+        let spend = self.state.spend.clone();
+        let state = self.state.clone();
+        let mcp = state.mcp.clone();
         let mcp_drain = self.state.mcp_drain.clone();
         // MCP clients keep streams open while connected: end them once the requests in
         // flight are answered, rather than waiting the whole drain for clients to leave.
@@ -282,8 +299,12 @@ impl Gateway {
             tokio::spawn(async move { mcp_drain.close_streams_when_idle().await });
         };
         let result = per_core::serve(self.app(), listener, threads.max(1), shutdown, drain).await;
-        // After the drain: no request can still be using a session.
+        // After the drain: no request can still be using a session, and no server may be
+        // added behind the registry's back.
+        state.stored_mcp_sync.stop();
         mcp.shutdown().await;
+        // Every request has ended: what they recorded is written before the store closes.
+        spend.close().await;
         store.close().await;
         result
     }

@@ -19,7 +19,7 @@
 //! LiteLLM's sentinels: `no-mcp-servers` in a key's `mcp_servers` means no server at all;
 //! `all-proxy-mcpservers` in any level's `mcp_servers` means every server.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use junction_hub::{Registry, Scope};
 use junction_store::ObjectPermission;
@@ -31,15 +31,6 @@ const ALL_SERVERS: &str = "all-proxy-mcpservers";
 /// LiteLLM's sentinel for "no server" in a key's `mcp_servers` list.
 const NO_SERVERS: &str = "no-mcp-servers";
 
-/// What the configuration says about access to each server, besides permissions.
-#[derive(Debug, Clone, Default)]
-pub struct ServerPolicy {
-    /// `mcp_servers` key → its `access_groups`.
-    pub access_groups: BTreeMap<String, Vec<String>>,
-    /// Servers with `allow_all_keys: true`.
-    pub open_to_all_keys: BTreeSet<String>,
-}
-
 /// The permissions that apply to one key, from the most specific level up.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Levels<'a> {
@@ -49,31 +40,48 @@ pub struct Levels<'a> {
 }
 
 /// The servers and tools `principal` may use, as a [`Scope`].
-pub fn grant(principal: &Principal, registry: &Registry, policy: &ServerPolicy) -> Scope {
+pub fn grant(principal: &Principal, registry: &Registry) -> Scope {
     match principal {
         Principal::Admin | Principal::Anonymous => Scope::all(),
-        Principal::Key(holder) => grant_for(&holder.levels(), &Servers::of(registry, policy)),
+        Principal::Key(holder) => grant_for(&holder.levels(), &Servers::of(registry)),
     }
 }
 
 /// The servers a permission can name, and how.
-struct Servers<'a> {
-    /// In registry order: (`mcp_servers` key, every name it answers to).
-    entries: Vec<(String, Vec<String>)>,
-    policy: &'a ServerPolicy,
+struct Servers {
+    /// In registry order.
+    entries: Vec<Entry>,
 }
 
-impl<'a> Servers<'a> {
-    fn of(registry: &Registry, policy: &'a ServerPolicy) -> Servers<'a> {
+/// One server as permissions see it.
+struct Entry {
+    /// The `mcp_servers` key.
+    name: String,
+    /// Every name it answers to: key, id, prefix, alias.
+    names: Vec<String>,
+    /// Its `access_groups`.
+    groups: Vec<String>,
+    /// `allow_all_keys: true`.
+    open: bool,
+}
+
+impl Servers {
+    fn of(registry: &Registry) -> Servers {
         let entries = registry
             .servers()
+            .iter()
             .map(|s| {
                 let mut names = vec![s.name.clone(), s.id.clone(), s.prefix.clone()];
                 names.extend(s.alias.clone());
-                (s.name.clone(), names)
+                Entry {
+                    name: s.name.clone(),
+                    names,
+                    groups: s.access_groups.clone(),
+                    open: s.allow_all_keys,
+                }
             })
             .collect();
-        Servers { entries, policy }
+        Servers { entries }
     }
 
     /// The server a reference (name, alias, prefix or id, any case) means.
@@ -81,25 +89,28 @@ impl<'a> Servers<'a> {
         let reference = reference.trim();
         self.entries
             .iter()
-            .find(|(_, names)| names.iter().any(|n| n == reference))
+            .find(|e| e.names.iter().any(|n| n == reference))
             .or_else(|| {
                 self.entries
                     .iter()
-                    .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(reference)))
+                    .find(|e| e.names.iter().any(|n| n.eq_ignore_ascii_case(reference)))
             })
-            .map(|(name, _)| name.as_str())
+            .map(|e| e.name.as_str())
     }
 
     fn all(&self) -> BTreeSet<String> {
-        self.entries.iter().map(|(name, _)| name.clone()).collect()
+        self.entries.iter().map(|e| e.name.clone()).collect()
     }
 
     fn in_group(&self, group: &str) -> impl Iterator<Item = &String> {
-        self.policy
-            .access_groups
+        self.entries
             .iter()
-            .filter(move |(_, groups)| groups.iter().any(|g| g.eq_ignore_ascii_case(group.trim())))
-            .map(|(server, _)| server)
+            .filter(move |e| {
+                e.groups
+                    .iter()
+                    .any(|g| g.eq_ignore_ascii_case(group.trim()))
+            })
+            .map(|e| &e.name)
     }
 
     /// A level's servers (rule 2); `None` when the level says nothing.
@@ -151,7 +162,7 @@ impl<'a> Servers<'a> {
 }
 
 /// Rules 2–6 for one key.
-fn grant_for(levels: &Levels<'_>, servers: &Servers<'_>) -> Scope {
+fn grant_for(levels: &Levels<'_>, servers: &Servers) -> Scope {
     let refuses_all = levels
         .key
         .and_then(|p| p.mcp_servers.as_ref())
@@ -165,12 +176,18 @@ fn grant_for(levels: &Levels<'_>, servers: &Servers<'_>) -> Scope {
         intersect_known(below, servers.of_level(levels.organization)).unwrap_or_default()
     };
     if !refuses_all {
-        allowed.extend(servers.policy.open_to_all_keys.iter().cloned());
+        allowed.extend(
+            servers
+                .entries
+                .iter()
+                .filter(|e| e.open)
+                .map(|e| e.name.clone()),
+        );
     }
     let ordered: Vec<String> = servers
         .entries
         .iter()
-        .map(|(name, _)| name)
+        .map(|e| &e.name)
         .filter(|name| allowed.contains(*name))
         .cloned()
         .collect();
@@ -201,30 +218,32 @@ fn intersect_known(
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use std::collections::BTreeMap;
+
     use super::*;
 
-    fn servers(policy: &ServerPolicy) -> Servers<'_> {
+    /// github (group dev), jira (dev, pm), time, wiki (pm); `open` ones allow all keys.
+    fn servers(open: &[&str]) -> Servers {
+        let groups = BTreeMap::from([
+            ("github", vec!["dev"]),
+            ("jira", vec!["dev", "pm"]),
+            ("wiki", vec!["pm"]),
+        ]);
         let entries = ["github", "jira", "time", "wiki"]
             .iter()
-            .map(|n| {
-                (
-                    (*n).to_owned(),
-                    vec![(*n).to_owned(), format!("id-{n}"), (*n).to_owned()],
-                )
+            .map(|n| Entry {
+                name: (*n).to_owned(),
+                names: vec![(*n).to_owned(), format!("id-{n}"), (*n).to_owned()],
+                groups: groups
+                    .get(n)
+                    .into_iter()
+                    .flatten()
+                    .map(|g| (*g).to_owned())
+                    .collect(),
+                open: open.contains(n),
             })
             .collect();
-        Servers { entries, policy }
-    }
-
-    fn policy() -> ServerPolicy {
-        ServerPolicy {
-            access_groups: BTreeMap::from([
-                ("github".to_owned(), vec!["dev".to_owned()]),
-                ("jira".to_owned(), vec!["dev".to_owned(), "pm".to_owned()]),
-                ("wiki".to_owned(), vec!["pm".to_owned()]),
-            ]),
-            open_to_all_keys: BTreeSet::new(),
-        }
+        Servers { entries }
     }
 
     fn perm(servers: &[&str], groups: &[&str]) -> ObjectPermission {
@@ -248,18 +267,15 @@ mod tests {
 
     #[test]
     fn nothing_set_means_no_server_but_open_ones() {
-        let mut policy = policy();
-        let s = servers(&policy);
+        let s = servers(&[]);
         assert!(grant_for(&Levels::default(), &s).is_empty());
-        policy.open_to_all_keys.insert("time".to_owned());
-        let s = servers(&policy);
+        let s = servers(&["time"]);
         assert_eq!(names(&grant_for(&Levels::default(), &s)), ["time"]);
     }
 
     #[test]
     fn key_and_team_intersect_and_a_key_without_a_list_inherits() {
-        let policy = policy();
-        let s = servers(&policy);
+        let s = servers(&[]);
         let key = perm(&["github", "id-time"], &[]);
         let team = perm(&[], &["dev"]);
         let both = Levels {
@@ -291,8 +307,7 @@ mod tests {
 
     #[test]
     fn access_groups_add_servers_and_the_organisation_is_a_ceiling() {
-        let policy = policy();
-        let s = servers(&policy);
+        let s = servers(&[]);
         let key = perm(&["time"], &["pm"]);
         let org = perm(&["jira", "time"], &[]);
         let levels = Levels {
@@ -311,9 +326,7 @@ mod tests {
 
     #[test]
     fn sentinels_and_open_servers() {
-        let mut policy = policy();
-        policy.open_to_all_keys.insert("wiki".to_owned());
-        let s = servers(&policy);
+        let s = servers(&["wiki"]);
         let all = perm(&[ALL_SERVERS], &[]);
         let levels = Levels {
             key: None,
@@ -338,8 +351,7 @@ mod tests {
 
     #[test]
     fn tool_permissions_grant_their_server_and_limit_its_tools() {
-        let policy = policy();
-        let s = servers(&policy);
+        let s = servers(&[]);
         let mut key = perm(&["github"], &[]);
         key.mcp_tool_permissions = Some(BTreeMap::from([
             (

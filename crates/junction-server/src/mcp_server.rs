@@ -169,6 +169,14 @@ fn scope_of(extensions: &rmcp::model::Extensions) -> Result<Scope, ErrorData> {
 
 /// Who the request is for, as the route put it into the request (nobody in particular when
 /// absent: the servers' shared sessions serve it).
+/// Who pays for the request's tool calls (absent on paths that do not meter).
+fn meter_of(extensions: &rmcp::model::Extensions) -> Option<crate::meter::Meter> {
+    extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::meter::Meter>())
+        .cloned()
+}
+
 fn caller_of(extensions: &rmcp::model::Extensions) -> Arc<Caller> {
     extensions
         .get::<http::request::Parts>()
@@ -253,10 +261,12 @@ impl ServerHandler for CatalogServer {
             .meta
             .get_progress_token()
             .map(|token| (token, &context.peer));
+        let meter = meter_of(&context.extensions);
         match answer_call(
             &self.registry,
             &caller,
             &scope,
+            meter.as_ref(),
             request,
             &context.ct,
             progress,
@@ -471,6 +481,7 @@ pub(crate) async fn answer_call(
     registry: &Registry,
     caller: &Caller,
     scope: &Scope,
+    meter: Option<&crate::meter::Meter>,
     request: CallToolRequestParams,
     cancelled: &CancellationToken,
     progress: Option<(ProgressToken, &Peer<RoleServer>)>,
@@ -494,7 +505,22 @@ pub(crate) async fn answer_call(
             )])));
         }
     }
-    match relay_call(registry, caller, &name, arguments, cancelled, progress).await {
+    let started = std::time::SystemTime::now();
+    let relayed = relay_call(registry, caller, &name, arguments, cancelled, progress).await;
+    if let (Some(meter), Relayed::Done(outcome)) = (meter, &relayed)
+        && let Ok(exposed) = catalog.names().resolve(&name)
+        && let Some(server) = registry.find_server(&exposed.server)
+    {
+        let error = match outcome {
+            Ok(result) if result.is_error == Some(true) => {
+                Some("the tool returned an error".to_owned())
+            }
+            Ok(_) => None,
+            Err(error) => Some(error.to_string()),
+        };
+        meter.tool_call(&server, &exposed.original, started, error);
+    }
+    match relayed {
         Relayed::Done(Ok(mut result)) => {
             // A pre-2026 upstream sends no `resultType`, which means "complete"; clients on
             // 2026-07-28 require it. It is stripped again for older clients (by rmcp, or by

@@ -31,10 +31,13 @@ pub struct AppState {
     pub mcp_legacy: Arc<LegacySessions>,
     /// Requests in flight on `/mcp`, and the end of its streams at shutdown.
     pub mcp_drain: Arc<McpDrain>,
-    /// Each `mcp_servers` key's `access_groups` and who may use it regardless of
-    /// permissions (`allow_all_keys`).
-    pub mcp_policy: crate::mcp_access::ServerPolicy,
     pub store: Store,
+    /// Writes spend logs in the background; handlers only queue them.
+    pub spend: crate::spend::SpendRecorder,
+    /// MCP servers defined through `/v1/mcp/server`, kept in `store`, served by `mcp`.
+    pub stored_mcp: Arc<crate::stored_mcp_servers::StoredServers>,
+    /// Polls `store` for other replicas' server changes; stopped at shutdown.
+    pub stored_mcp_sync: crate::stored_mcp_servers::SyncTask,
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,
     /// Largest accepted request body, in bytes.

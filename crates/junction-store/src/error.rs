@@ -57,7 +57,8 @@ pub enum StoreError {
     /// JSON of the wrong shape, in one of its JSON columns).
     #[error("corrupt row ({table} {id:?}, column {column}): {reason}")]
     CorruptRecord {
-        /// The table: `junction_teams`, `junction_organizations` or `junction_users`.
+        /// The table: `junction_teams`, `junction_organizations`, `junction_users` or
+        /// `junction_mcp_servers`.
         table: &'static str,
         /// The row's id.
         id: String,

@@ -81,7 +81,7 @@ async fn key_lifecycle(db: TestDb) {
         .await;
     assert_eq!(status, 200);
     let (status, body) = gw.chat(&key, &ask("demo")).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 429, "{body}");
     assert_eq!(body["error"]["type"], "budget_exceeded");
     let (status, _) = gw
         .post(

@@ -8,52 +8,9 @@
 
 mod common;
 
-use std::process::Stdio;
-use std::time::Duration;
-
-use common::mcp::{Session, python, wait_for_servers};
+use common::mcp::{EchoServer, Session, wait_for_servers};
 use common::{MASTER_KEY, TestGateway, client};
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
-use tokio::time::Instant;
-
-/// A `header_echo_server.py` on a free port; killed when dropped.
-struct EchoServer {
-    url: String,
-    _child: Child,
-}
-
-impl EchoServer {
-    /// `tokens`: the bearer tokens it accepts (none: it accepts anything).
-    async fn start(tokens: &[&str]) -> EchoServer {
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap().port()
-        };
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/python/header_echo_server.py");
-        let child = Command::new(python())
-            .arg(script)
-            .arg(port.to_string())
-            .arg(tokens.join(","))
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "the echo server did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        EchoServer {
-            url: format!("http://127.0.0.1:{port}/mcp"),
-            _child: child,
-        }
-    }
-}
 
 /// The text of a successful tool result.
 fn text(answer: &Value) -> String {

@@ -55,7 +55,7 @@ pub(crate) async fn chat(
 
     if req.stream {
         let upstream = resp.bytes_stream().boxed();
-        let metering = req.meter_usage && deployment.has_prices();
+        let metering = req.meter_usage && (deployment.has_prices() || req.include_usage());
         let translator = StreamTranslator::new(&req.model, req.include_usage() || metering);
         let frames = translate_stream(upstream, translator);
         let usage = crate::UsageSlot::default();

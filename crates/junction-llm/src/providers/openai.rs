@@ -18,7 +18,10 @@ pub(crate) async fn chat(
     req: &ChatRequest,
 ) -> Result<ChatReply, CallError> {
     let label = deployment.upstream_label();
-    let metering = req.stream && req.meter_usage && deployment.has_prices();
+    // A stream is tapped for its usage when someone pays for it, or when the client asked
+    // for the usage chunk anyway (then it costs nothing to read it on the way).
+    let metering =
+        req.stream && req.meter_usage && (deployment.has_prices() || req.include_usage());
     let body = req.passthrough_body(
         &deployment.upstream_model,
         &deployment.defaults,
@@ -56,8 +59,8 @@ pub(crate) async fn chat(
         return Ok(ChatReply::Stream { frames, usage });
     }
     let body = resp.bytes().await.map_err(|e| send_error(&label, &e))?;
-    // Reading usage scans the whole answer: only when someone pays for it.
-    let usage = if req.meter_usage && deployment.has_prices() {
+    // Usage is logged for every call; reading it is one parse of a body already in memory.
+    let usage = if req.meter_usage {
         usage_of(&body)
     } else {
         None

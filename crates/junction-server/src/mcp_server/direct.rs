@@ -415,7 +415,17 @@ async fn call(
     let _busy = state.mcp_drain.busy();
     let caller = caller_for(caller, &session.downstream);
     let in_flight = session.start(request_id.clone());
-    let answer = answer_call(&state.mcp, &caller, scope, params, &in_flight.token, None).await;
+    let meter = head.extensions.get::<crate::meter::Meter>();
+    let answer = answer_call(
+        &state.mcp,
+        &caller,
+        scope,
+        meter,
+        params,
+        &in_flight.token,
+        None,
+    )
+    .await;
     drop(in_flight);
     if session.touch_due() {
         touch(state, head, &request_id);

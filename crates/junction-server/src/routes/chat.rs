@@ -15,6 +15,7 @@ use junction_llm::{ChatReply, ChatRequest, Completion};
 
 use crate::access_log::RequestLog;
 use crate::error::ApiError;
+use crate::meter::{Meter, Outcome};
 use crate::principal::Principal;
 use crate::state::SharedState;
 
@@ -30,11 +31,13 @@ async fn chat(
     body: Body,
     log: &mut RequestLog,
 ) -> Result<Response, ApiError> {
+    let started = std::time::SystemTime::now();
     let principal = state.auth.authenticate(headers).await?;
     log.caller = Some(principal.log_name());
     let bytes = crate::body::read_bytes(headers, body, state.body_limit).await?;
     let mut req = ChatRequest::from_slice(&bytes)?;
-    req.meter_usage = principal.key().is_some();
+    // Every call is logged with its tokens (and charged when its model has prices).
+    req.meter_usage = true;
     // The model becomes a metrics label: only configured names, or clients could grow the
     // registry without bound by inventing names.
     log.model = Some(if state.router.has_model(&req.model) {
@@ -43,8 +46,49 @@ async fn chat(
         "(unknown)".to_owned()
     });
     authorize(state, &principal, &req.model)?;
-    let completion = state.router.chat(&req).await?;
-    Ok(respond(state, &principal, completion))
+    let meter = Meter::new(state, &principal);
+    let call = Call {
+        meter,
+        model: req.model.clone(),
+        started,
+    };
+    match state.router.chat(&req).await {
+        Ok(completion) => Ok(respond(state, call, completion)),
+        Err(error) => {
+            call.finish(None, None, Some(error.to_string()));
+            Err(error.into())
+        }
+    }
+}
+
+/// One chat call being metered: logged once, when its answer is done with.
+struct Call {
+    meter: Meter,
+    model: String,
+    started: std::time::SystemTime,
+}
+
+impl Call {
+    fn finish(
+        &self,
+        usage: Option<junction_llm::Usage>,
+        deployment: Option<&junction_llm::Deployment>,
+        error: Option<String>,
+    ) {
+        let usage = usage.unwrap_or_default();
+        let cost = deployment.map_or(0.0, |d| d.cost(usage));
+        self.meter.model_call(
+            crate::meter::CHAT,
+            &self.model,
+            Outcome {
+                started: self.started,
+                error,
+                prompt_tokens: usage.prompt_tokens,
+                completion_tokens: usage.completion_tokens,
+                cost,
+            },
+        );
+    }
 }
 
 /// Model existence first (404), then the key's model list (403), then budget and rate (400/429).
@@ -73,22 +117,17 @@ pub(crate) fn authorize(
         )
         .with_param("model"));
     }
-    if let Some(key) = principal.key() {
-        state.auth.admit(key)?;
+    if let Principal::Key(holder) = principal {
+        state.auth.admit(holder)?;
     }
     Ok(())
 }
 
-fn respond(state: &SharedState, principal: &Principal, completion: Completion) -> Response {
+fn respond(state: &SharedState, call: Call, completion: Completion) -> Response {
     let Completion { reply, deployment } = completion;
     match reply {
         ChatReply::Json { body, usage } => {
-            if let (Some(usage), Some(key)) = (usage, principal.key()) {
-                let cost = deployment.cost(usage);
-                if cost > 0.0 {
-                    record_spend(state, &key.token_hash, cost);
-                }
-            }
+            call.finish(usage, Some(&deployment), None);
             let mut response = Response::new(Body::from(body));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -98,12 +137,11 @@ fn respond(state: &SharedState, principal: &Principal, completion: Completion) -
         }
         ChatReply::Stream { frames, usage } => {
             let in_flight = state.metrics.stream_started();
-            let charge = principal.key().map(|key| ChargeOnDrop {
-                state: state.clone(),
-                token_hash: key.token_hash.clone(),
-                deployment: deployment.clone(),
+            let charge = ChargeOnDrop {
+                call,
+                deployment,
                 usage,
-            });
+            };
             let frames = frames.map(move |frame| {
                 // Both guards live as long as the body stream: dropped when the relay ends,
                 // finished or cut by the client.
@@ -129,33 +167,17 @@ fn respond(state: &SharedState, principal: &Principal, completion: Completion) -
     }
 }
 
-/// Charges a streamed answer once its body is done with, from the usage the stream reported.
+/// Logs and charges a streamed answer once its body is done with, from the usage the stream
+/// reported.
 struct ChargeOnDrop {
-    state: SharedState,
-    token_hash: String,
+    call: Call,
     deployment: std::sync::Arc<junction_llm::Deployment>,
     usage: junction_llm::UsageSlot,
 }
 
 impl Drop for ChargeOnDrop {
     fn drop(&mut self) {
-        if let Some(usage) = self.usage.get() {
-            let cost = self.deployment.cost(usage);
-            if cost > 0.0 {
-                record_spend(&self.state, &self.token_hash, cost);
-            }
-        }
+        self.call
+            .finish(self.usage.get(), Some(&self.deployment), None);
     }
-}
-
-/// Spend is written in the background: the client does not wait for the database.
-pub(crate) fn record_spend(state: &SharedState, token_hash: &str, cost: f64) {
-    state.auth.note_spend(token_hash, cost);
-    let store = state.store.clone();
-    let hash = token_hash.to_owned();
-    tokio::spawn(async move {
-        if let Err(error) = store.add_spend(&hash, cost).await {
-            tracing::error!(%error, "could not record spend");
-        }
-    });
 }

@@ -95,7 +95,7 @@ async fn serve(
             None => header_scope(&state, &head.headers),
             Some(list) => resolve_scope(&state.mcp, &list)?,
         };
-        let grant = crate::mcp_access::grant(&principal, &state.mcp, &state.mcp_policy);
+        let grant = crate::mcp_access::grant(&principal, &state.mcp);
         Ok((principal, permitted(asked, &grant)?))
     }
     .await;
@@ -103,12 +103,14 @@ async fn serve(
         Ok((principal, scope)) if super::mcp_sse::is_legacy_open(&head, sse_path) => {
             super::mcp_sse::open(&state, &principal, scope)
         }
-        Ok((_, scope)) => {
+        Ok((principal, scope)) => {
             let terminating = head.method == axum::http::Method::DELETE;
             // A POST's answer is in its body: shutdown waits for it (a GET stream is not
             // waited for; `mcp_drain.rs`).
             let busy = (head.method == axum::http::Method::POST).then(|| state.mcp_drain.busy());
             let caller = crate::upstream_headers::caller_of(&head.headers);
+            head.extensions
+                .insert(crate::meter::Meter::new(&state, &principal));
             // Plain tool calls are answered without rmcp's session machinery.
             let body = match direct::route(&state, &head, body, &caller, &scope).await {
                 Routed::Answered(response) => return super::finish(Ok(response), log),
@@ -215,19 +217,13 @@ fn header_scope(state: &AppState, headers: &HeaderMap) -> Asked {
             }
             continue;
         }
-        let matched: Vec<&String> = state
-            .mcp_policy
-            .access_groups
-            .iter()
-            .filter(|(_, groups)| groups.iter().any(|g| g.eq_ignore_ascii_case(wanted)))
-            .map(|(server, _)| server)
-            .collect();
+        let matched = state.mcp.access_group(wanted);
         if matched.is_empty() {
             unknown.push(wanted);
         }
         for server in matched {
-            if !asked.grouped.contains(server) {
-                asked.grouped.push(server.clone());
+            if !asked.grouped.contains(&server) {
+                asked.grouped.push(server);
             }
         }
     }

@@ -8,8 +8,8 @@
 //! gateway-wide shape, as LiteLLM's do.
 //!
 //! Everything is answered from the registry's in-memory catalog and health; only a tool call
-//! reaches an upstream. For now every valid key may use every server; per-key MCP
-//! permissions come with teams.
+//! reaches an upstream. A key sees and calls only what its permissions grant
+//! (`mcp_access.rs`).
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -104,7 +104,7 @@ pub async fn tools(State(state): State<SharedState>, headers: HeaderMap) -> Resp
         let principal = state.auth.authenticate(&headers).await?;
         log.caller = Some(principal.log_name());
         let caller = crate::upstream_headers::caller_of(&headers);
-        let grant = crate::mcp_access::grant(&principal, &state.mcp, &state.mcp_policy);
+        let grant = crate::mcp_access::grant(&principal, &state.mcp);
         let tools: Vec<_> = state
             .mcp
             .catalog_for(&caller)
@@ -127,12 +127,11 @@ pub async fn access_groups(State(state): State<SharedState>, headers: HeaderMap)
     let result = async {
         let principal = state.auth.authenticate(&headers).await?;
         log.caller = Some(principal.log_name());
-        let groups: std::collections::BTreeSet<&str> = state
-            .mcp_policy
-            .access_groups
-            .values()
-            .flatten()
-            .map(String::as_str)
+        let groups: std::collections::BTreeSet<String> = state
+            .mcp
+            .servers()
+            .iter()
+            .flat_map(|s| s.access_groups.iter().cloned())
             .collect();
         Ok(axum::Json(json!({ "access_groups": groups })).into_response())
     }
@@ -169,8 +168,8 @@ pub async fn list(State(state): State<SharedState>, headers: HeaderMap, query: P
         let wanted = values(&pairs, "server_id")
             .next()
             .or_else(|| values(&pairs, "mcp_server_name").next());
-        let grant = crate::mcp_access::grant(&principal, registry, &state.mcp_policy);
-        let servers: Vec<&ServerInfo> = match wanted {
+        let grant = crate::mcp_access::grant(&principal, registry);
+        let servers: Vec<std::sync::Arc<ServerInfo>> = match wanted {
             Some(id) => match registry.find_server(id) {
                 Some(server) if !grant.contains(&server.name) => {
                     return Ok(not_permitted(&server.name));
@@ -189,6 +188,7 @@ pub async fn list(State(state): State<SharedState>, headers: HeaderMap, query: P
             },
             None => registry
                 .servers()
+                .into_iter()
                 .filter(|server| grant.contains(&server.name))
                 .collect(),
         };
@@ -282,7 +282,7 @@ pub async fn call(State(state): State<SharedState>, headers: HeaderMap, body: Bo
             }
         };
         log.model = Some(format!("MCP: {name}"));
-        let grant = crate::mcp_access::grant(&principal, &state.mcp, &state.mcp_policy);
+        let grant = crate::mcp_access::grant(&principal, &state.mcp);
         if let Some(server) = state.mcp.find_server(server_id) {
             if !grant.contains(&server.name) {
                 return Ok(not_permitted(&server.name));
@@ -298,10 +298,21 @@ pub async fn call(State(state): State<SharedState>, headers: HeaderMap, body: Bo
             }
         }
         let caller = crate::upstream_headers::caller_of(&headers);
+        let started = std::time::SystemTime::now();
         let outcome = state
             .mcp
             .call_tool_on(&caller, server_id, name, arguments)
             .await;
+        if let Some(server) = state.mcp.find_server(server_id) {
+            let error = match &outcome {
+                Ok(result) if result.is_error == Some(true) => {
+                    Some("the tool returned an error".to_owned())
+                }
+                Ok(_) => None,
+                Err(error) => Some(error.to_string()),
+            };
+            crate::meter::Meter::new(&state, &principal).tool_call(&server, name, started, error);
+        }
         Ok(match outcome {
             Ok(result) => axum::Json(to_json(result)?).into_response(),
             Err(error) => call_error(server_id, error),

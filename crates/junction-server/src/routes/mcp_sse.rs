@@ -118,6 +118,8 @@ pub async fn message(State(state): State<SharedState>, request: Request) -> Resp
         // service provides them; here it is the session's.
         head.extensions.insert(session.scope.clone());
         head.extensions
+            .insert(crate::meter::Meter::new(&state, &principal));
+        head.extensions
             .insert(crate::upstream_headers::caller_of(&head.headers));
         message.insert_extension(head);
         session.inbound.send(message).await.map_err(|_| {

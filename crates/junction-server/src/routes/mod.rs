@@ -10,11 +10,13 @@ pub mod health;
 pub mod keys;
 pub mod mcp;
 pub mod mcp_rest;
+pub mod mcp_servers;
 pub mod mcp_sse;
 pub mod metrics;
 pub mod models;
 pub mod organizations;
 pub mod responses;
+pub mod spend;
 pub mod teams;
 pub mod users;
 

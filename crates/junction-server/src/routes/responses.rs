@@ -48,13 +48,10 @@ async fn create_inner(
     let invocation = Invocation {
         owner: owner_of(&principal),
         caller,
-        mcp_access: crate::mcp_access::grant(&principal, &state.mcp, &state.mcp_policy),
-        on_cost: principal.key().map(|key| {
-            let state = state.clone();
-            let hash = key.token_hash.clone();
-            Box::new(move |cost: f64| super::chat::record_spend(&state, &hash, cost))
-                as Box<dyn FnOnce(f64) + Send + Sync>
-        }),
+        mcp_access: crate::mcp_access::grant(&principal, &state.mcp),
+        meter: Some(std::sync::Arc::new(crate::meter::Meter::new(
+            state, &principal,
+        ))),
     };
     match state
         .responses

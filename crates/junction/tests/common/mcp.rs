@@ -1,10 +1,13 @@
 //! Helpers of the MCP gateway tests: where the third-party MCP peers are, waiting for the
-//! gateway's upstreams, and a minimal streamable-HTTP MCP session over raw HTTP.
+//! gateway's upstreams, a minimal streamable-HTTP MCP session over raw HTTP, and a header
+//! echoing upstream.
 
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
 use super::{MASTER_KEY, TestGateway, client};
@@ -132,11 +135,12 @@ pub fn initialize_body() -> Value {
     }})
 }
 
-/// An initialized MCP session on one endpoint path, with the master key.
+/// An initialized MCP session on one endpoint path, with the master key or another.
 pub struct Session<'a> {
     gw: &'a TestGateway,
     path: String,
     id: String,
+    key: String,
     /// The `initialize` result.
     pub initialized: Value,
 }
@@ -145,7 +149,12 @@ impl<'a> Session<'a> {
     /// Initializes (the gateway must answer as `junction`, with tool list changes) and sends
     /// `notifications/initialized`.
     pub async fn open(gw: &'a TestGateway, path: &str) -> Session<'a> {
-        let key = format!("Bearer {MASTER_KEY}");
+        Self::open_with_key(gw, path, MASTER_KEY).await
+    }
+
+    /// [`Session::open`] with `key`.
+    pub async fn open_with_key(gw: &'a TestGateway, path: &str, key: &str) -> Session<'a> {
+        let key = format!("Bearer {key}");
         let answer = post(gw, path, &[("x-litellm-api-key", &key)], &initialize_body()).await;
         assert_eq!(answer.status, 200, "{}", answer.message);
         assert_eq!(answer.message["result"]["serverInfo"]["name"], "junction");
@@ -161,6 +170,7 @@ impl<'a> Session<'a> {
             gw,
             path: path.to_owned(),
             id,
+            key,
             initialized: answer.message["result"].clone(),
         };
         let notified = session
@@ -176,9 +186,8 @@ impl<'a> Session<'a> {
 
     /// [`Session::send`] with more request headers.
     pub async fn send_with(&self, extra: &[(&str, &str)], body: &Value) -> Answer {
-        let key = format!("Bearer {MASTER_KEY}");
         let mut headers = vec![
-            ("x-litellm-api-key", key.as_str()),
+            ("x-litellm-api-key", self.key.as_str()),
             ("mcp-session-id", self.id.as_str()),
             ("mcp-protocol-version", "2025-06-18"),
         ];
@@ -221,5 +230,44 @@ impl<'a> Session<'a> {
     pub async fn call(&self, name: &str, arguments: Value) -> Value {
         self.request("tools/call", json!({"name": name, "arguments": arguments}))
             .await
+    }
+}
+
+/// A real `fastmcp` server (`python/header_echo_server.py`) on a free port, whose tools
+/// answer with the headers they were called with; killed when dropped.
+pub struct EchoServer {
+    pub url: String,
+    _child: Child,
+}
+
+impl EchoServer {
+    /// `tokens`: the bearer tokens it accepts (none: it accepts anything).
+    pub async fn start(tokens: &[&str]) -> EchoServer {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/python/header_echo_server.py");
+        let child = Command::new(python())
+            .arg(script)
+            .arg(port.to_string())
+            .arg(tokens.join(","))
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "the echo server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        EchoServer {
+            url: format!("http://127.0.0.1:{port}/mcp"),
+            _child: child,
+        }
     }
 }

@@ -1,0 +1,351 @@
+//! The spend-log recorder: handlers hand it one [`SpendLog`] per call and move on; one
+//! background task writes what has queued up in batches.
+//!
+//! Recording must never slow or fail a request, so [`SpendRecorder::record`] only queues (a
+//! full or closed queue drops the row with an error line). The writer takes every row waiting,
+//! up to [`MAX_BATCH`], and writes them in one transaction: under load many rows share a
+//! commit, when idle a row is written as soon as it arrives. A failed write is retried with
+//! backoff; a batch the store refuses as invalid is written row by row, so one bad row does
+//! not lose the others.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use junction_store::{SpendLog, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most rows written in one transaction.
+const MAX_BATCH: usize = 256;
+/// Rows that may wait for the writer; beyond this (the database is down or far too slow)
+/// rows are dropped rather than growing memory without bound.
+const QUEUE_CAPACITY: usize = 65_536;
+/// Waits before each retry of a failed write; after the last, the batch is dropped.
+#[cfg(not(test))]
+const RETRY_DELAYS: [Duration; 3] = [
+    Duration::from_millis(100),
+    Duration::from_millis(500),
+    Duration::from_secs(2),
+];
+/// Tests go through every retry without waiting seconds.
+#[cfg(test)]
+const RETRY_DELAYS: [Duration; 3] = [Duration::from_millis(1); 3];
+
+enum Message {
+    Row(Box<SpendLog>),
+    /// Answered once every message queued before it has been handled.
+    Flush(oneshot::Sender<()>),
+    /// Like `Flush`, then the writer stops taking rows and ends.
+    Close(oneshot::Sender<()>),
+}
+
+/// Queues spend logs for the background writer. Cloning is cheap (a channel sender).
+#[derive(Clone)]
+pub struct SpendRecorder {
+    queue: mpsc::Sender<Message>,
+}
+
+impl std::fmt::Debug for SpendRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpendRecorder")
+            .field("closed", &self.queue.is_closed())
+            .finish()
+    }
+}
+
+impl SpendRecorder {
+    /// Spawns the writer on the current tokio runtime (panics outside one, like
+    /// `tokio::spawn`).
+    pub fn start(store: Store) -> SpendRecorder {
+        let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
+        tokio::spawn(write_loop(store, rx));
+        SpendRecorder { queue }
+    }
+
+    /// Queues `log` without waiting. If the queue is full or the recorder closed, the row is
+    /// dropped and an error is logged: the request it describes has already been served.
+    pub fn record(&self, log: SpendLog) {
+        if let Err(err) = self.queue.try_send(Message::Row(Box::new(log))) {
+            let (reason, message) = match err {
+                mpsc::error::TrySendError::Full(message) => ("queue full", message),
+                mpsc::error::TrySendError::Closed(message) => ("recorder closed", message),
+            };
+            let request_id = match &message {
+                Message::Row(log) => log.request_id.as_str(),
+                _ => "",
+            };
+            tracing::error!(request_id, reason, "spend log dropped");
+        }
+    }
+
+    /// Resolves once every row recorded before this call has been written (or given up on).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.queue.send(Message::Flush(done)).await.is_ok() {
+            // An error means the writer is gone: nothing is left to wait for.
+            let _ = wait.await;
+        }
+    }
+
+    /// Writes every row recorded so far and ends the writer. Rows recorded afterwards, through
+    /// any clone, are dropped with an error line.
+    pub async fn close(self) {
+        let (done, wait) = oneshot::channel();
+        if self.queue.send(Message::Close(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+/// A new request id: a random (version 4) UUID, the form LiteLLM's call ids take. Falls back
+/// to the clock and a counter if the operating system's generator fails, so an id is always
+/// there and unique within this process.
+pub fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    if let Err(err) = getrandom::getrandom(&mut bytes) {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        tracing::warn!(error = %err, "random number generator failed; request id from the clock");
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes[..8].copy_from_slice(&(nanos as u64).to_be_bytes());
+        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// The writer: waits for a message, takes whatever else is already queued (up to a batch of
+/// rows), writes, then answers the flushes that were waiting on those rows. Closers are
+/// answered last, once the queue is closed and empty, so that rows which slipped in just
+/// before the close are written before the store is closed too.
+async fn write_loop(store: Store, mut rx: mpsc::Receiver<Message>) {
+    let mut batch: Vec<SpendLog> = Vec::with_capacity(MAX_BATCH);
+    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut closing: Vec<oneshot::Sender<()>> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Row(log) => batch.push(*log),
+                Message::Flush(done) => waiting.push(done),
+                Message::Close(done) => {
+                    // No new messages; those already queued are still handled, and `recv`
+                    // returns `None` once they are.
+                    rx.close();
+                    closing.push(done);
+                }
+            }
+            if batch.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            write(&store, &batch).await;
+            batch.clear();
+        }
+        for done in waiting.drain(..) {
+            // The flusher may have stopped waiting; nothing to do then.
+            let _ = done.send(());
+        }
+    }
+    for done in closing {
+        let _ = done.send(());
+    }
+}
+
+/// Writes one batch, retrying failures; never fails, only logs what it could not write.
+async fn write(store: &Store, batch: &[SpendLog]) {
+    let mut delays = RETRY_DELAYS.iter();
+    loop {
+        match store.record_spend(batch).await {
+            Ok(()) => return,
+            Err(StoreError::Invalid(reason)) if batch.len() > 1 => {
+                tracing::warn!(
+                    %reason,
+                    rows = batch.len(),
+                    "spend log batch refused; writing its rows one by one"
+                );
+                for log in batch {
+                    Box::pin(write(store, std::slice::from_ref(log))).await;
+                }
+                return;
+            }
+            Err(StoreError::Invalid(reason)) => {
+                let request_id = batch.first().map_or("", |l| l.request_id.as_str());
+                tracing::error!(%reason, request_id, "spend log dropped: invalid");
+                return;
+            }
+            Err(err) => match delays.next() {
+                Some(delay) => {
+                    tracing::warn!(
+                        error = %err,
+                        rows = batch.len(),
+                        retry_in_ms = delay.as_millis() as u64,
+                        "spend log write failed; retrying"
+                    );
+                    tokio::time::sleep(*delay).await;
+                }
+                None => {
+                    tracing::error!(
+                        error = %err,
+                        rows = batch.len(),
+                        "spend logs dropped: the database write kept failing"
+                    );
+                    return;
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::collections::HashSet;
+
+    use junction_store::SpendLogFilter;
+    use serde_json::json;
+
+    use super::*;
+
+    fn log(request_id: &str, spend: f64) -> SpendLog {
+        SpendLog {
+            request_id: request_id.to_owned(),
+            call_type: "acompletion".into(),
+            model: "demo".into(),
+            status: "success".into(),
+            start_time: 1_000,
+            end_time: 1_010,
+            spend,
+            metadata: json!({}),
+            ..SpendLog::default()
+        }
+    }
+
+    async fn rows(store: &Store) -> Vec<SpendLog> {
+        store
+            .spend_logs(&SpendLogFilter {
+                limit: Some(10_000),
+                ..SpendLogFilter::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn memory_store() -> Store {
+        Store::connect("sqlite::memory:").await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn flush_waits_for_every_row_recorded_before() {
+        let store = memory_store().await;
+        let recorder = SpendRecorder::start(store.clone());
+        recorder.record(log("one", 0.5));
+        recorder.flush().await;
+        assert_eq!(rows(&store).await.len(), 1);
+        // A flush with nothing queued resolves too.
+        recorder.flush().await;
+        recorder.close().await;
+        store.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn batches_write_every_row_from_many_tasks() {
+        let store = memory_store().await;
+        let recorder = SpendRecorder::start(store.clone());
+        let mut tasks = Vec::new();
+        for task in 0..8 {
+            let recorder = recorder.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..250 {
+                    recorder.record(log(&format!("t{task}-{i}"), 0.0));
+                    if i % 50 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        recorder.flush().await;
+        let written: HashSet<String> = rows(&store)
+            .await
+            .into_iter()
+            .map(|l| l.request_id)
+            .collect();
+        assert_eq!(written.len(), 2_000);
+        recorder.close().await;
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn close_writes_what_is_queued_then_drops_later_rows() {
+        let store = memory_store().await;
+        let recorder = SpendRecorder::start(store.clone());
+        let late = recorder.clone();
+        // More than one batch, queued before the writer has run at all.
+        for i in 0..(MAX_BATCH * 3 + 7) {
+            recorder.record(log(&format!("r{i}"), 0.0));
+        }
+        recorder.close().await;
+        assert_eq!(rows(&store).await.len(), MAX_BATCH * 3 + 7);
+        // After close: dropped, never a panic or a hang.
+        late.record(log("late", 0.0));
+        late.flush().await;
+        assert_eq!(rows(&store).await.len(), MAX_BATCH * 3 + 7);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn an_invalid_row_does_not_lose_its_batch() {
+        let store = memory_store().await;
+        let recorder = SpendRecorder::start(store.clone());
+        recorder.record(log("before", 0.25));
+        recorder.record(log("bad", f64::NAN));
+        recorder.record(log("after", 0.25));
+        recorder.flush().await;
+        let mut written: Vec<String> = rows(&store)
+            .await
+            .into_iter()
+            .map(|l| l.request_id)
+            .collect();
+        written.sort();
+        assert_eq!(written, ["after", "before"]);
+        recorder.close().await;
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_failing_database_is_retried_then_given_up() {
+        let store = memory_store().await;
+        let recorder = SpendRecorder::start(store.clone());
+        // Every write fails from now on; the writer must log, not panic or hang.
+        store.close().await;
+        recorder.record(log("lost", 0.1));
+        recorder.flush().await;
+        recorder.close().await;
+    }
+
+    #[test]
+    fn request_ids_are_unique_version_4_uuids() {
+        let ids: HashSet<String> = (0..1_000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 1_000);
+        for id in &ids {
+            let parts: Vec<&str> = id.split('-').collect();
+            let lengths: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+            assert_eq!(lengths, [8, 4, 4, 4, 12], "{id}");
+            assert!(parts[2].starts_with('4'), "{id}");
+            assert!(id.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
+        }
+    }
+}
