@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod clock;
 mod error;
+mod ids;
 pub mod mcp_access;
 mod mcp_downstream;
 mod mcp_drain;

@@ -17,8 +17,8 @@ use junction_hub::ServerInfo;
 use junction_store::SpendLog;
 use serde_json::{Value, json};
 
+use crate::ids::uuid_v4;
 use crate::principal::Principal;
-use crate::spend::new_request_id;
 use crate::state::SharedState;
 
 /// LiteLLM's `call_type`s.
@@ -103,7 +103,7 @@ impl Meter {
 
     fn row(&self, call_type: &str, model: String, outcome: &Outcome) -> SpendLog {
         let mut log = self.payer.clone();
-        log.request_id = new_request_id();
+        log.request_id = uuid_v4();
         log.call_type = call_type.to_owned();
         log.model = model;
         log.start_time = unix_ms(outcome.started);

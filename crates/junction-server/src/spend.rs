@@ -8,8 +8,7 @@
 //! backoff; a batch the store refuses as invalid is written row by row, so one bad row does
 //! not lose the others.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use junction_store::{SpendLog, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
@@ -94,33 +93,6 @@ impl SpendRecorder {
             let _ = wait.await;
         }
     }
-}
-
-/// A new request id: a random (version 4) UUID, the form LiteLLM's call ids take. Falls back
-/// to the clock and a counter if the operating system's generator fails, so an id is always
-/// there and unique within this process.
-pub fn new_request_id() -> String {
-    let mut bytes = [0u8; 16];
-    if let Err(err) = getrandom::getrandom(&mut bytes) {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        tracing::warn!(error = %err, "random number generator failed; request id from the clock");
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        bytes[..8].copy_from_slice(&(nanos as u64).to_be_bytes());
-        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-    }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
 }
 
 /// The writer: waits for a message, takes whatever else is already queued (up to a batch of
@@ -334,18 +306,5 @@ mod tests {
         recorder.record(log("lost", 0.1));
         recorder.flush().await;
         recorder.close().await;
-    }
-
-    #[test]
-    fn request_ids_are_unique_version_4_uuids() {
-        let ids: HashSet<String> = (0..1_000).map(|_| new_request_id()).collect();
-        assert_eq!(ids.len(), 1_000);
-        for id in &ids {
-            let parts: Vec<&str> = id.split('-').collect();
-            let lengths: Vec<usize> = parts.iter().map(|p| p.len()).collect();
-            assert_eq!(lengths, [8, 4, 4, 4, 12], "{id}");
-            assert!(parts[2].starts_with('4'), "{id}");
-            assert!(id.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
-        }
     }
 }

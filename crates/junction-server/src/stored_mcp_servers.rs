@@ -231,8 +231,7 @@ impl StoredServers {
         by: Option<String>,
     ) -> Result<ServerView, StoredServerError> {
         self.check_enabled()?;
-        let server_id =
-            text_field(&body, "server_id")?.unwrap_or_else(crate::spend::new_request_id);
+        let server_id = text_field(&body, "server_id")?.unwrap_or_else(crate::ids::uuid_v4);
         if RESERVED_IDS.contains(&server_id.as_str()) {
             return Err(StoredServerError::Invalid(format!(
                 "server_id {server_id:?} is reserved"

@@ -121,7 +121,7 @@ pub(crate) fn chosen_id(
             Err(ApiError::bad_request(format!("`{name}` must not be empty")).with_param(name))
         }
         Some(id) => Ok(id),
-        None => new_uuid(),
+        None => Ok(crate::ids::uuid_v4()),
     }
 }
 
@@ -197,27 +197,6 @@ pub(crate) fn store_error(err: StoreError, conflict: StatusCode, param: &'static
         StoreError::Invalid(message) => ApiError::bad_request(message),
         other => other.into(),
     }
-}
-
-/// A random (version 4) UUID, the form LiteLLM gives generated team, organisation and user
-/// ids.
-pub(crate) fn new_uuid() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| {
-        tracing::error!(error = %e, "operating system random number generator failed");
-        ApiError::internal("could not generate an id")
-    })?;
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    ))
 }
 
 /// `value` as a JSON object (the shape every record renders to).

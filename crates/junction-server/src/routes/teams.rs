@@ -418,7 +418,7 @@ async fn join_team(
         let new = NewUser {
             user_id: match &member.user_id {
                 Some(id) => id.clone(),
-                None => super::new_uuid()?,
+                None => crate::ids::uuid_v4(),
             },
             user_email: member.user_email.clone(),
             user_role: "internal_user".into(),
