@@ -511,14 +511,7 @@ pub(crate) async fn answer_call(
         && let Ok(exposed) = catalog.names().resolve(&name)
         && let Some(server) = registry.find_server(&exposed.server)
     {
-        let error = match outcome {
-            Ok(result) if result.is_error == Some(true) => {
-                Some("the tool returned an error".to_owned())
-            }
-            Ok(_) => None,
-            Err(error) => Some(error.to_string()),
-        };
-        meter.tool_call(&server, &exposed.original, started, error);
+        meter.tool_call(&server, &exposed.original, started, outcome);
     }
     match relayed {
         Relayed::Done(Ok(mut result)) => {

@@ -13,8 +13,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use junction_hub::ServerInfo;
+use junction_hub::{HubError, ServerInfo};
 use junction_store::SpendLog;
+use rmcp::model::CallToolResult;
 use serde_json::{Value, json};
 
 use crate::ids::uuid_v4;
@@ -70,9 +71,26 @@ impl Meter {
         self.charge(log);
     }
 
-    /// Records a call of `tool` (its upstream name) on `server`; the cost comes from the
-    /// server's `mcp_info`.
+    /// Records a call of `tool` (its upstream name) on `server` that ended with `result`; the
+    /// cost comes from the server's `mcp_info`.
     pub fn tool_call(
+        &self,
+        server: &ServerInfo,
+        tool: &str,
+        started: SystemTime,
+        result: &Result<CallToolResult, HubError>,
+    ) {
+        let error = match result {
+            Ok(result) if result.is_error == Some(true) => {
+                Some("the tool returned an error".to_owned())
+            }
+            Ok(_) => None,
+            Err(error) => Some(error.to_string()),
+        };
+        self.tool_call_ended(server, tool, started, error);
+    }
+
+    fn tool_call_ended(
         &self,
         server: &ServerInfo,
         tool: &str,
@@ -160,7 +178,7 @@ impl junction_responses::Meter for Meter {
 
     fn tool_call(&self, call: junction_responses::MeteredToolCall) {
         if let Some(server) = self.state.mcp.find_server(&call.server) {
-            Meter::tool_call(self, &server, &call.tool, call.started, call.error);
+            self.tool_call_ended(&server, &call.tool, call.started, call.error);
         }
     }
 }

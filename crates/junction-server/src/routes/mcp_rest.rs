@@ -304,14 +304,7 @@ pub async fn call(State(state): State<SharedState>, headers: HeaderMap, body: Bo
             .call_tool_on(&caller, server_id, name, arguments)
             .await;
         if let Some(server) = state.mcp.find_server(server_id) {
-            let error = match &outcome {
-                Ok(result) if result.is_error == Some(true) => {
-                    Some("the tool returned an error".to_owned())
-                }
-                Ok(_) => None,
-                Err(error) => Some(error.to_string()),
-            };
-            crate::meter::Meter::new(&state, &principal).tool_call(&server, name, started, error);
+            crate::meter::Meter::new(&state, &principal).tool_call(&server, name, started, &outcome);
         }
         Ok(match outcome {
             Ok(result) => axum::Json(to_json(result)?).into_response(),

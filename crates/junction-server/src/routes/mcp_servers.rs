@@ -95,13 +95,14 @@ pub async fn list(State(state): State<SharedState>, headers: HeaderMap) -> Respo
         let principal = super::caller(&state, &headers, &mut log).await?;
         let grant = crate::mcp_access::grant(&principal, &state.mcp);
         let full = principal.is_admin();
+        let health = state.mcp.health();
         let shown: Vec<Value> = state
             .stored_mcp
             .list()
             .await
             .iter()
             .filter(|view| grant.contains(&view.name))
-            .map(|view| show(&state, view, full))
+            .map(|view| show_with(&state, view, full, &health))
             .collect();
         Ok(axum::Json(Value::Array(shown)).into_response())
     }
@@ -153,12 +154,13 @@ fn api_error(error: StoredServerError) -> ApiError {
 /// A server in LiteLLM's `LiteLLM_MCPServerTable` shape, with its health. `full`: the
 /// connection details too (for the master key).
 fn show(state: &SharedState, view: &ServerView, full: bool) -> Value {
+    show_with(state, view, full, &state.mcp.health())
+}
+
+/// [`show`] with every server's health, read once for a whole list.
+fn show_with(state: &SharedState, view: &ServerView, full: bool, health: &[ServerHealth]) -> Value {
     let info = state.mcp.find_server(&view.name);
-    let health: Option<ServerHealth> = state
-        .mcp
-        .health()
-        .into_iter()
-        .find(|h| h.server_name == view.name);
+    let health = health.iter().find(|h| h.server_name == view.name);
     let entry = &view.entry;
     let masked = |map: &std::collections::BTreeMap<String, String>| -> Value {
         Value::Object(
@@ -211,9 +213,9 @@ fn show(state: &SharedState, view: &ServerView, full: bool) -> Value {
         "created_by": record.and_then(|r| r.created_by.clone()),
         "updated_at": record.map(|r| iso8601(r.updated_at)),
         "updated_by": record.and_then(|r| r.updated_by.clone()),
-        "status": health.as_ref().map(|h| h.status.as_str()),
-        "last_health_check": health.as_ref().and_then(|h| h.last_health_check).map(|t| iso8601(t as i64)),
-        "health_check_error": health.as_ref().and_then(|h| h.error.clone()),
-        "tools_count": health.as_ref().map(|h| h.tools_count),
+        "status": health.map(|h| h.status.as_str()),
+        "last_health_check": health.and_then(|h| h.last_health_check).map(|t| iso8601(t as i64)),
+        "health_check_error": health.and_then(|h| h.error.clone()),
+        "tools_count": health.map(|h| h.tools_count),
     })
 }
