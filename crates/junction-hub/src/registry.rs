@@ -547,21 +547,21 @@ fn unix_now() -> u64 {
 impl Registry {
     /// Checks every entry, then starts connecting all of them in the background and returns
     /// at once. Only configuration errors fail; unreachable servers show in [`Registry::health`].
-    pub fn start(
+    pub async fn start(
         servers: &BTreeMap<String, McpServerConfig>,
         separator: impl Into<String>,
     ) -> Result<Arc<Registry>, HubError> {
-        Self::start_with(servers, separator, RegistryOptions::default())
+        Self::start_with(servers, separator, RegistryOptions::default()).await
     }
 
     /// [`Registry::start`] with explicit timings.
-    pub fn start_with(
+    pub async fn start_with(
         servers: &BTreeMap<String, McpServerConfig>,
         separator: impl Into<String>,
         options: RegistryOptions,
     ) -> Result<Arc<Registry>, HubError> {
         let separator = separator.into();
-        let upstreams = upstream_config::upstreams(servers)?;
+        let upstreams = upstream_config::upstreams(servers).await?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| HubError::NoRuntime)?;
         let auth_header =
             client_headers::client_side_auth_header(options.client_side_auth_header.as_deref());
@@ -619,14 +619,16 @@ impl Registry {
     /// one of that name: the old one's sessions are closed, the new one connects in the
     /// background like any other. `id` is its stable id (a config server's is derived from
     /// its entry). Fails only when the definition cannot be served.
-    pub fn add_server(
+    pub async fn add_server(
         &self,
         name: &str,
         id: Option<&str>,
         config: &McpServerConfig,
         origin: ServerOrigin,
     ) -> Result<(), HubError> {
-        let upstream = upstream_config::upstream(name, config).map_err(HubError::Config)?;
+        let upstream = upstream_config::upstream(name, config)
+            .await
+            .map_err(HubError::Config)?;
         let definition = Definition {
             name,
             id,

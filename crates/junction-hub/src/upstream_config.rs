@@ -5,16 +5,23 @@
 //! stops the gateway with an error naming the YAML path, like every other config error,
 //! instead of surfacing later as a server that is mysteriously unhealthy.
 //!
-//! Some entries are valid LiteLLM but need features Junction does not have yet (OpenAPI
-//! servers from `spec_path`, AWS SigV4 and the token-exchange auth types). Refusing them would stop configs
+//! An OpenAPI entry (`spec_path`) is checked deeper: its spec is loaded and read here, so a
+//! spec that cannot be served stops the gateway at boot, naming the server and the problem.
+//! It becomes an MCP server inside the process (`junction-openapi`).
+//!
+//! Some entries are valid LiteLLM but need features Junction does not have yet (AWS SigV4
+//! and the token-exchange auth types). Refusing them would stop configs
 //! that run under LiteLLM from starting at all, so they become [`Upstream::Unsupported`]:
 //! the server is listed, permanently unhealthy, with the reason as its error.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use junction_config::McpServerConfig;
 use junction_mcp::{Auth, ClientConfig, OAuth2ClientCredentials, TransportConfig};
+use junction_openapi::{OpenApiOptions, OpenApiServer};
 use serde_json::Value;
 
 /// A config entry that cannot work, with the YAML path of the key at fault.
@@ -44,12 +51,69 @@ const LATER_AUTH_TYPES: &[&str] = &[
     "oauth_delegate",
 ];
 
-/// Checks one entry and builds its client configuration.
-pub fn upstream(name: &str, server: &McpServerConfig) -> Result<Upstream, UpstreamConfigError> {
-    let err = |key: &str, message: String| UpstreamConfigError {
+/// Checks one entry and builds its client configuration. An OpenAPI entry (`spec_path`) has
+/// its spec loaded here, and a spec that cannot be read or used is an error of the entry.
+pub async fn upstream(
+    name: &str,
+    server: &McpServerConfig,
+) -> Result<Upstream, UpstreamConfigError> {
+    match server
+        .spec_path
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        Some(spec_path) => openapi_upstream(name, server, spec_path).await,
+        None => mcp_upstream(name, server),
+    }
+}
+
+fn config_error(name: &str, key: &str, message: String) -> UpstreamConfigError {
+    UpstreamConfigError {
         path: format!("mcp_servers.{name}.{key}"),
         message,
+    }
+}
+
+/// An OpenAPI spec served as an MCP server in this process. Its own HTTP requests carry the
+/// credentials (`junction-openapi`'s mapping), so the entry's auth goes to the session.
+async fn openapi_upstream(
+    name: &str,
+    server: &McpServerConfig,
+    spec_path: &str,
+) -> Result<Upstream, UpstreamConfigError> {
+    let auth = match auth(name, server)? {
+        Ok(Auth::OAuth2(_)) => {
+            return Ok(Upstream::Unsupported(
+                "auth_type oauth2 with client credentials is not supported for OpenAPI (spec_path) servers yet".into(),
+            ));
+        }
+        Ok(auth) => auth,
+        Err(reason) => return Ok(Upstream::Unsupported(reason)),
     };
+    let timeout = timeout(name, server)?.unwrap_or(junction_mcp::DEFAULT_CALL_TIMEOUT);
+    let options = OpenApiOptions {
+        base_url: server.url.clone(),
+        timeout,
+        ..OpenApiOptions::default()
+    };
+    let api = OpenApiServer::load(name, spec_path, options)
+        .await
+        .map_err(|e| config_error(name, "spec_path", format!("{spec_path}: {e}")))?;
+    let mut config = ClientConfig::new(name, TransportConfig::Local(Arc::new(api))).with_auth(auth);
+    config.headers = server.static_headers.clone();
+    // The API request's own timeout answers first, as a tool error the model can read.
+    Ok(Upstream::Mcp(Box::new(
+        config.with_call_timeout(timeout + OPENAPI_TIMEOUT_MARGIN),
+    )))
+}
+
+/// How much longer the MCP call may take than the API request it makes.
+const OPENAPI_TIMEOUT_MARGIN: Duration = Duration::from_secs(5);
+
+/// An MCP server: over HTTP, SSE or stdio.
+fn mcp_upstream(name: &str, server: &McpServerConfig) -> Result<Upstream, UpstreamConfigError> {
+    let err = |key: &str, message: String| config_error(name, key, message);
     let transport_name = server
         .transport
         .as_deref()
@@ -95,11 +159,6 @@ pub fn upstream(name: &str, server: &McpServerConfig) -> Result<Upstream, Upstre
         }
     } else {
         let Some(url) = url else {
-            if server.spec_path.is_some() {
-                return Ok(Upstream::Unsupported(
-                    "OpenAPI-backed MCP servers (spec_path) are not supported yet".into(),
-                ));
-            }
             let message = match transport_name.as_deref() {
                 Some(t) => format!("required for transport {t}"),
                 None => "every MCP server needs a url (http, sse) or a command (stdio)".into(),
@@ -125,6 +184,37 @@ pub fn upstream(name: &str, server: &McpServerConfig) -> Result<Upstream, Upstre
         }
     };
 
+    let auth = match auth(name, server)? {
+        Ok(auth) => auth,
+        Err(reason) => return Ok(Upstream::Unsupported(reason)),
+    };
+
+    let mut config = ClientConfig::new(name, transport).with_auth(auth);
+    config.headers = server.static_headers.clone();
+    if let Some(timeout) = timeout(name, server)? {
+        config = config.with_call_timeout(timeout);
+    }
+    Ok(Upstream::Mcp(Box::new(config)))
+}
+
+/// The entry's `timeout`, checked.
+fn timeout(name: &str, server: &McpServerConfig) -> Result<Option<Duration>, UpstreamConfigError> {
+    match server.timeout {
+        None => Ok(None),
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
+            Ok(Some(Duration::from_secs_f64(seconds)))
+        }
+        Some(seconds) => Err(config_error(
+            name,
+            "timeout",
+            format!("must be a positive number of seconds, found {seconds}"),
+        )),
+    }
+}
+
+/// The entry's credentials; the inner error is an `auth_type` Junction does not serve yet.
+fn auth(name: &str, server: &McpServerConfig) -> Result<Result<Auth, String>, UpstreamConfigError> {
+    let err = |key: &str, message: String| config_error(name, key, message);
     let auth_type = server
         .auth_type
         .as_deref()
@@ -138,9 +228,7 @@ pub fn upstream(name: &str, server: &McpServerConfig) -> Result<Upstream, Upstre
             None => Auth::None,
         },
         Some(t) if LATER_AUTH_TYPES.contains(&t) => {
-            return Ok(Upstream::Unsupported(format!(
-                "auth_type {t} is not supported yet"
-            )));
+            return Ok(Err(format!("auth_type {t} is not supported yet")));
         }
         Some(t) => match auth_value(server.auth_value.as_ref()) {
             Err(message) => return Err(err("auth_value", message)),
@@ -177,18 +265,7 @@ pub fn upstream(name: &str, server: &McpServerConfig) -> Result<Upstream, Upstre
         },
     };
 
-    let mut config = ClientConfig::new(name, transport).with_auth(auth);
-    config.headers = server.static_headers.clone();
-    if let Some(seconds) = server.timeout {
-        if !(seconds.is_finite() && seconds > 0.0) {
-            return Err(err(
-                "timeout",
-                format!("must be a positive number of seconds, found {seconds}"),
-            ));
-        }
-        config = config.with_call_timeout(Duration::from_secs_f64(seconds));
-    }
-    Ok(Upstream::Mcp(Box::new(config)))
+    Ok(Ok(auth))
 }
 
 /// The machine-to-machine OAuth2 grant of an `auth_type: oauth2` entry, when it has one:
@@ -214,13 +291,20 @@ pub(crate) fn oauth2_client_credentials(
     })
 }
 
-/// Every entry, in name order; the first bad one is the error.
-pub fn upstreams(
+/// Every entry, in name order (OpenAPI specs loaded concurrently); the first bad one is the
+/// error.
+pub async fn upstreams(
     servers: &BTreeMap<String, McpServerConfig>,
 ) -> Result<BTreeMap<String, Upstream>, UpstreamConfigError> {
-    servers
-        .iter()
-        .map(|(name, server)| Ok((name.clone(), upstream(name, server)?)))
+    let built = futures_util::future::join_all(
+        servers
+            .iter()
+            .map(|(name, server)| async move { (name.clone(), upstream(name, server).await) }),
+    )
+    .await;
+    built
+        .into_iter()
+        .map(|(name, upstream)| Ok((name, upstream?)))
         .collect()
 }
 
@@ -285,14 +369,14 @@ mod tests {
 
     #[test]
     fn transports_follow_litellm_defaults() {
-        let http = mcp(upstream(
+        let http = mcp(mcp_upstream(
             "a",
             &server(|s| s.url = Some("http://h/mcp".into())),
         ));
         assert!(
             matches!(http.transport, TransportConfig::StreamableHttp { ref url } if url == "http://h/mcp")
         );
-        let sse = mcp(upstream(
+        let sse = mcp(mcp_upstream(
             "a",
             &server(|s| {
                 s.url = Some("https://h/sse".into());
@@ -300,7 +384,7 @@ mod tests {
             }),
         ));
         assert!(matches!(sse.transport, TransportConfig::Sse { .. }));
-        let stdio = mcp(upstream(
+        let stdio = mcp(mcp_upstream(
             "a",
             &server(|s| {
                 s.command = Some("npx".into());
@@ -310,7 +394,7 @@ mod tests {
         assert!(
             matches!(stdio.transport, TransportConfig::Stdio { ref command, ref args, .. } if command == "npx" && args == &["x"])
         );
-        let explicit = mcp(upstream(
+        let explicit = mcp(mcp_upstream(
             "a",
             &server(|s| {
                 s.command = Some("uvx".into());
@@ -324,18 +408,18 @@ mod tests {
     #[test]
     fn errors_name_the_yaml_path() {
         assert_eq!(
-            error(upstream(
+            error(mcp_upstream(
                 "gh",
                 &server(|s| s.transport = Some("stdio".into()))
             )),
             "mcp_servers.gh.command: required for a stdio server (transport: stdio)"
         );
         assert_eq!(
-            error(upstream("gh", &server(|_| {}))),
+            error(mcp_upstream("gh", &server(|_| {}))),
             "mcp_servers.gh.url: every MCP server needs a url (http, sse) or a command (stdio)"
         );
         assert!(
-            error(upstream(
+            error(mcp_upstream(
                 "gh",
                 &server(|s| {
                     s.url = Some("http://h".into());
@@ -345,7 +429,7 @@ mod tests {
             .starts_with("mcp_servers.gh.transport: unknown transport")
         );
         assert!(
-            error(upstream(
+            error(mcp_upstream(
                 "gh",
                 &server(|s| {
                     s.url = Some("http://h".into());
@@ -356,7 +440,7 @@ mod tests {
             .starts_with("mcp_servers.gh.auth_type: unknown auth_type \"magic\"")
         );
         assert!(
-            error(upstream(
+            error(mcp_upstream(
                 "gh",
                 &server(|s| {
                     s.url = Some("http://h".into());
@@ -366,14 +450,17 @@ mod tests {
             .starts_with("mcp_servers.gh.timeout:")
         );
         assert!(
-            error(upstream("gh", &server(|s| s.url = Some("ftp://h".into()))))
-                .starts_with("mcp_servers.gh.url:")
+            error(mcp_upstream(
+                "gh",
+                &server(|s| s.url = Some("ftp://h".into()))
+            ))
+            .starts_with("mcp_servers.gh.url:")
         );
     }
 
     #[test]
     fn auth_headers_and_timeout_are_carried() {
-        let config = mcp(upstream(
+        let config = mcp(mcp_upstream(
             "a",
             &server(|s| {
                 s.url = Some("http://h".into());
@@ -392,14 +479,27 @@ mod tests {
         assert_eq!(config.name, "a");
     }
 
+    #[tokio::test]
+    async fn an_unreadable_spec_is_an_error_of_the_entry() {
+        let message = error(
+            upstream(
+                "petstore",
+                &server(|s| s.spec_path = Some("/nonexistent/junction-spec.json".into())),
+            )
+            .await,
+        );
+        assert!(
+            message.starts_with(
+                "mcp_servers.petstore.spec_path: /nonexistent/junction-spec.json: cannot read"
+            ),
+            "{message}"
+        );
+    }
+
     #[test]
     fn later_features_are_unsupported_not_fatal() {
         assert!(matches!(
-            upstream("o", &server(|s| s.spec_path = Some("spec.json".into()))),
-            Ok(Upstream::Unsupported(_))
-        ));
-        assert!(matches!(
-            upstream(
+            mcp_upstream(
                 "o",
                 &server(|s| {
                     s.url = Some("http://h".into());
@@ -412,7 +512,7 @@ mod tests {
 
     #[test]
     fn oauth2_with_client_credentials_gets_its_own_token_else_callers_bring_theirs() {
-        let m2m = mcp(upstream(
+        let m2m = mcp(mcp_upstream(
             "o",
             &server(|s| {
                 s.url = Some("http://h".into());
@@ -433,7 +533,7 @@ mod tests {
             }
             other => panic!("expected client credentials, got {other:?}"),
         }
-        let per_user = mcp(upstream(
+        let per_user = mcp(mcp_upstream(
             "o",
             &server(|s| {
                 s.url = Some("http://h".into());

@@ -39,8 +39,10 @@ fn servers(yaml: &str) -> BTreeMap<String, McpServerConfig> {
         .mcp_servers
 }
 
-fn start(yaml: &str) -> Arc<Registry> {
-    Registry::start_with(&servers(yaml), "-", fast()).unwrap_or_else(|e| panic!("{e}"))
+async fn start(yaml: &str) -> Arc<Registry> {
+    Registry::start_with(&servers(yaml), "-", fast())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn args(value: Value) -> Option<Map<String, Value>> {
@@ -97,7 +99,7 @@ async fn one_catalog_over_stdio_http_and_python_servers() {
         web.url(),
         stdio_time("time"),
     );
-    let registry = start(&yaml);
+    let registry = start(&yaml).await;
     wait_healthy(&registry, &["everything", "web", "time"]).await;
 
     let catalog = registry.catalog();
@@ -250,7 +252,7 @@ async fn a_broken_or_slow_server_holds_up_neither_boot_nor_the_others() {
     );
     let servers = servers(&yaml);
     let started = Instant::now();
-    let registry = Registry::start_with(&servers, "-", fast()).unwrap();
+    let registry = Registry::start_with(&servers, "-", fast()).await.unwrap();
     assert!(
         started.elapsed() < Duration::from_millis(500),
         "start took {:?}",
@@ -316,7 +318,7 @@ async fn allowed_and_disallowed_tools_and_params_apply() {
         stdio_everything("everything"),
         stdio_time("time"),
     );
-    let registry = start(&yaml);
+    let registry = start(&yaml).await;
     wait_healthy(&registry, &["everything", "time"]).await;
     let catalog = registry.catalog();
     let names: Vec<&str> = catalog
@@ -394,7 +396,7 @@ async fn a_server_that_comes_up_later_joins_the_catalog() {
     init_logs();
     let port = free_port();
     let yaml = format!("mcp_servers:\n  web:\n    url: {}\n", url_on(port));
-    let registry = start(&yaml);
+    let registry = start(&yaml).await;
     let mut catalogs = registry.subscribe();
     wait_until("web is unhealthy", Duration::from_secs(10), || {
         status(&registry, "web") == ServerStatus::Unhealthy
@@ -440,7 +442,7 @@ async fn shutdown_stops_stdio_servers() {
         pid_file.display(),
         common::everything()
     );
-    let registry = start(&yaml);
+    let registry = start(&yaml).await;
     wait_healthy(&registry, &["everything"]).await;
     let pid: u32 = std::fs::read_to_string(&pid_file)
         .unwrap()
@@ -465,7 +467,7 @@ async fn shutdown_stops_stdio_servers() {
 #[tokio::test]
 async fn config_errors_name_the_yaml_path_and_start_nothing() {
     let yaml = "mcp_servers:\n  gh:\n    url: https://example.invalid/mcp\n    auth_type: magic\n    auth_value: x\n";
-    match Registry::start(&servers(yaml), "-") {
+    match Registry::start(&servers(yaml), "-").await {
         Err(HubError::Config(error)) => {
             assert_eq!(error.path, "mcp_servers.gh.auth_type");
             assert!(
@@ -515,7 +517,7 @@ async fn prompts_resources_and_templates_are_listed_prefixed_and_routed() {
         stdio_everything("everything"),
         stdio_time("time"),
     );
-    let registry = start(&yaml);
+    let registry = start(&yaml).await;
     wait_listed(&registry, &["everything", "time"]).await;
     let catalog = registry.catalog();
 
@@ -660,7 +662,7 @@ async fn a_uri_two_servers_share_is_namespaced_and_reads_come_back_namespaced() 
         stdio_everything("everything"),
         stdio_everything("again"),
     );
-    let registry = start(&yaml);
+    let registry = start(&yaml).await;
     wait_listed(&registry, &["everything", "again"]).await;
     let catalog = registry.catalog();
 
@@ -766,7 +768,9 @@ async fn a_server_that_answers_ping_with_an_error_is_alive() {
         health_interval: Duration::from_millis(20),
         ..fast()
     };
-    let registry = Registry::start_with(&servers(&yaml), "-", options).unwrap();
+    let registry = Registry::start_with(&servers(&yaml), "-", options)
+        .await
+        .unwrap();
     common::wait_until("the fixture is healthy", Duration::from_secs(30), || {
         registry.health()[0].status == ServerStatus::Healthy
     })
@@ -797,7 +801,9 @@ async fn mcp_aliases_name_the_prefix_of_servers_without_their_own_alias() {
         ]),
         ..fast()
     };
-    let registry = Registry::start_with(&servers(&yaml), "-", options).unwrap();
+    let registry = Registry::start_with(&servers(&yaml), "-", options)
+        .await
+        .unwrap();
     wait_until("both servers listed", Duration::from_secs(60), || {
         registry.health().iter().all(|h| h.tools_count > 0)
     })

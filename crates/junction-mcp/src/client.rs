@@ -227,6 +227,7 @@ impl McpClient {
                     credentials,
                 })
             }
+            TransportConfig::Local(_) => None,
             TransportConfig::Stdio { .. } => {
                 if !matches!(config.auth, Auth::None) || !config.headers.is_empty() {
                     tracing::warn!(
@@ -891,6 +892,16 @@ impl Inner {
                 cwd,
             } => {
                 let wire = transport::stdio::spawn(&self.name, command, args, env, cwd.as_deref())
+                    .map_err(ConnectFailure::permanent)?;
+                handler
+                    .serve_with_lifecycle(
+                        Watched::new(wire, Arc::clone(&self.name), Arc::clone(state)),
+                        lifecycle.clone(),
+                    )
+                    .await
+            }
+            TransportConfig::Local(server) => {
+                let wire = transport::local::open(server.as_ref(), &self.config)
                     .map_err(ConnectFailure::permanent)?;
                 handler
                     .serve_with_lifecycle(

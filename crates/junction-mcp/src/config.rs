@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::auth::Auth;
+use crate::local::LocalServer;
 
 /// LiteLLM's default per-call timeout (`LITELLM_MCP_CLIENT_TIMEOUT`).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -79,6 +82,9 @@ pub enum TransportConfig {
         env: BTreeMap<String, String>,
         cwd: Option<PathBuf>,
     },
+    /// A server inside this process (an OpenAPI spec served as MCP), over an in-memory pipe.
+    /// It receives the session's credentials and headers.
+    Local(Arc<dyn LocalServer>),
 }
 
 impl TransportConfig {
@@ -93,6 +99,7 @@ impl TransportConfig {
                 .chain(args.iter().map(String::as_str))
                 .collect::<Vec<_>>()
                 .join(" "),
+            TransportConfig::Local(server) => server.target(),
         }
     }
 }

@@ -2,7 +2,9 @@
 
 use crate::{McpError, TlsConfig};
 
-pub(crate) fn http_client(server: &str, tls: &TlsConfig) -> Result<reqwest::Client, McpError> {
+/// The HTTP client the library uses for a server (named for errors and warnings): rustls with
+/// the system roots, plus the configured CA bundle, or no verification when asked.
+pub fn http_client(server: &str, tls: &TlsConfig) -> Result<reqwest::Client, McpError> {
     // Several crates in the graph use rustls; install the one provider explicitly.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let config_error = |message: String| McpError::Config {

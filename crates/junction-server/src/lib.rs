@@ -112,7 +112,8 @@ impl Gateway {
                 mcp_aliases: config.litellm_settings.mcp_aliases.clone(),
                 ..RegistryOptions::default()
             },
-        )?;
+        )
+        .await?;
         let store = match Store::connect(database_url).await {
             Ok(store) => store,
             Err(error) => {

@@ -168,16 +168,19 @@ impl StoredServers {
                 now.insert(name, record);
                 continue;
             }
-            let added = self.entry_of(&record).and_then(|entry| {
-                self.registry
+            let added = match self.entry_of(&record) {
+                Ok(entry) => self
+                    .registry
                     .add_server(
                         &name,
                         Some(&record.server_id),
                         &entry,
                         ServerOrigin::Database,
                     )
-                    .map_err(|e| StoredServerError::Invalid(e.to_string()))
-            });
+                    .await
+                    .map_err(|e| StoredServerError::Invalid(e.to_string())),
+                Err(error) => Err(error),
+            };
             match added {
                 Ok(()) => {
                     tracing::info!(server = name, "serving a stored MCP server");
@@ -382,7 +385,7 @@ impl StoredServers {
         write: Write,
     ) -> Result<McpServerRecord, StoredServerError> {
         let config = config_of(entry.clone())?;
-        match junction_hub::upstream_config::upstream(name, &config) {
+        match junction_hub::upstream_config::upstream(name, &config).await {
             Ok(Upstream::Mcp(_)) => {}
             Ok(Upstream::Unsupported(reason)) => {
                 return Err(StoredServerError::Invalid(format!(

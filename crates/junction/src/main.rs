@@ -121,7 +121,21 @@ fn check(path: &std::path::Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let upstreams = match junction_hub::upstream_config::upstreams(&loaded.config.mcp_servers) {
+    // OpenAPI entries have their specs loaded (files or URLs), as at boot.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let checked = runtime.block_on(junction_hub::upstream_config::upstreams(
+        &loaded.config.mcp_servers,
+    ));
+    let upstreams = match checked {
         Ok(upstreams) => upstreams,
         Err(e) => {
             eprintln!("error: {e}");

@@ -1,17 +1,19 @@
 //! The wires a session can run over, and what the client needs to know about their failures.
 //!
 //! Each transport module builds an `rmcp` [`Transport`]: [`http`] (streamable HTTP, `rmcp`'s
-//! worker over our `reqwest` client), [`stdio`] (a child process) and [`sse`] (the legacy
-//! HTTP+SSE transport). The client wraps whichever it gets in [`Watched`],
-//! which records the moment the transport's input ends, so a dead session is noticed before
-//! the next request is sent into it rather than after, and answers the requests a server
-//! refused with an id-less error (see there).
+//! worker over our `reqwest` client), [`stdio`] (a child process), [`sse`] (the legacy
+//! HTTP+SSE transport) and [`local`] (a server in this process, over an in-memory pipe).
+//! The client wraps whichever it gets in [`Watched`], which records the moment the
+//! transport's input ends, so a dead session is noticed before the next request is sent
+//! into it rather than after, and answers the requests a server refused with an id-less
+//! error (see there).
 //!
 //! [`classify`] turns a transport error (as `rmcp` reports it, boxed and type-erased) into
 //! what the client has to decide: was the request certainly not delivered (safe to resend),
 //! possibly delivered (only idempotent operations may be retried), or refused credentials.
 
 pub(crate) mod http;
+pub(crate) mod local;
 pub(crate) mod sse;
 pub(crate) mod stdio;
 

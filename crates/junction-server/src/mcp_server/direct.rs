@@ -628,7 +628,9 @@ mod tests {
         use crate::state::McpHttpService;
         use rmcp::transport::StreamableHttpServerConfig;
 
-        let registry = junction_hub::Registry::start(&Default::default(), "-").unwrap();
+        let registry = junction_hub::Registry::start(&Default::default(), "-")
+            .await
+            .unwrap();
         let drain = Arc::new(McpDrain::default());
         let service = McpHttpService::new(
             move || Ok(CatalogServer::new(registry.clone(), drain.clone())),
@@ -676,7 +678,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_session_id_has_one_entry_and_rmcp_is_shown_it_once_a_minute() {
-        let registry = junction_hub::Registry::start(&Default::default(), "-").unwrap();
+        let registry = junction_hub::Registry::start(&Default::default(), "-")
+            .await
+            .unwrap();
         let sessions = DirectSessions::default();
         let downstream = Arc::new(DownstreamSession::new(Arc::clone(&registry)));
         let session = sessions

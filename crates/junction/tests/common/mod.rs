@@ -6,6 +6,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod mcp;
+pub mod petstore;
 
 use std::time::Duration;
 
