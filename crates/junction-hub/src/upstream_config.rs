@@ -10,14 +10,13 @@
 //! It becomes an MCP server inside the process (`junction-openapi`).
 //!
 //! Some entries are valid LiteLLM but need features Junction does not have yet (AWS SigV4
-//! and the token-exchange auth types). Refusing them would stop configs
-//! that run under LiteLLM from starting at all, so they become [`Upstream::Unsupported`]:
-//! the server is listed, permanently unhealthy, with the reason as its error.
+//! and the token-exchange auth types). Refusing them would stop configs that run under
+//! LiteLLM from starting at all, so they become [`Upstream::Unsupported`]: the server is
+//! listed, permanently unhealthy, with the reason as its error.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use junction_config::McpServerConfig;
 use junction_mcp::{Auth, ClientConfig, OAuth2ClientCredentials, TransportConfig};

@@ -133,12 +133,7 @@ impl OpenApiServer {
 
     /// The tools, one per operation, in the spec's order.
     pub fn tools(&self) -> Vec<Tool> {
-        self.shared
-            .spec
-            .operations
-            .iter()
-            .map(|op| op.tool.clone())
-            .collect()
+        self.shared.tools()
     }
 
     /// The API's base URL the calls go to.
@@ -176,6 +171,16 @@ impl LocalServer for OpenApiServer {
     }
 }
 
+impl Shared {
+    fn tools(&self) -> Vec<Tool> {
+        self.spec
+            .operations
+            .iter()
+            .map(|op| op.tool.clone())
+            .collect()
+    }
+}
+
 /// One MCP session: the spec plus this session's credentials.
 #[derive(Clone)]
 struct Session {
@@ -200,14 +205,7 @@ impl ServerHandler for Session {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(
-            self.shared
-                .spec
-                .operations
-                .iter()
-                .map(|op| op.tool.clone())
-                .collect(),
-        ))
+        Ok(ListToolsResult::with_all_items(self.shared.tools()))
     }
 
     async fn call_tool(
