@@ -30,7 +30,7 @@ use twilight_model::http::interaction::{
 use twilight_model::id::Id;
 use twilight_model::id::marker::{ApplicationMarker, UserMarker};
 
-use crate::config::BotConfig;
+use crate::config::{BotConfig, ConversationScope};
 use crate::conversations::{ConversationKey, Conversations, StoreError};
 use crate::mention::{Delivery, text_for_bot};
 use crate::reply::Reply;
@@ -264,7 +264,12 @@ async fn answer_message(bot: Arc<Bot>, message: Message) {
             None
         }
     };
-    let mut result = bot.ask(&mut reply, &text, previous.as_deref()).await;
+    // In a shared conversation the model must know who is speaking.
+    let input = match bot.config.conversation_scope {
+        ConversationScope::User => text,
+        ConversationScope::Channel => format!("{}: {text}", speaker(&message)),
+    };
+    let mut result = bot.ask(&mut reply, &input, previous.as_deref()).await;
     let mut from = previous.as_deref();
     let mut note = "";
     if let Err(AskError::UnknownPrevious(reason)) = &result {
@@ -276,7 +281,7 @@ async fn answer_message(bot: Arc<Bot>, message: Message) {
         }
         from = None;
         note = "*(I had lost our earlier conversation, so this answer starts a new one.)*\n\n";
-        result = bot.ask(&mut reply, &text, None).await;
+        result = bot.ask(&mut reply, &input, None).await;
     }
     match result {
         Ok(answer) => {
@@ -304,6 +309,17 @@ async fn answer_message(bot: Arc<Bot>, message: Message) {
     drop(typing);
     drop(turn);
     bot.end_turn(&key);
+}
+
+/// The name people see for the author: the server nickname, else the display name, else
+/// the username.
+fn speaker(message: &Message) -> &str {
+    message
+        .member
+        .as_ref()
+        .and_then(|member| member.nick.as_deref())
+        .or(message.author.global_name.as_deref())
+        .unwrap_or(&message.author.name)
 }
 
 async fn answer_interaction(bot: Arc<Bot>, interaction: Interaction) {

@@ -566,6 +566,56 @@ async fn the_conversation_survives_a_restart_and_reset_clears_it() {
 }
 
 #[tokio::test]
+async fn in_channel_scope_a_channel_shares_one_conversation_with_speakers_named() {
+    let Setup {
+        llm,
+        _mars,
+        gw,
+        key,
+    } = start_gateway().await;
+    let discord = FakeDiscord::start().await;
+    let dir = temp_dir("channel");
+    let bot = Bot::start(
+        &discord,
+        &BotSettings {
+            junction_url: &gw.url,
+            key: &key,
+            model: "gpt",
+            stream: false,
+            database: &dir.join("bot.db"),
+            extra: vec![
+                ("JUNCTION_BOT_MCP_SERVERS", String::new()),
+                ("JUNCTION_BOT_CONVERSATION_SCOPE", "channel".into()),
+            ],
+        },
+    )
+    .await;
+    for (author, text) in [(ALICE, "I like tea"), (BOB, "what does she like?")] {
+        let id = discord
+            .send_user_message(in_guild(CHANNEL, author, mention(text)))
+            .await;
+        answer_to(&discord, CHANNEL, id, |t| t.contains(text)).await;
+    }
+    assert_eq!(
+        upstream_texts(&llm.requests().pop().unwrap().body),
+        [
+            format!("User {ALICE}: I like tea"),
+            format!("User {BOB}: what does she like?")
+        ]
+    );
+    // Another channel is another conversation.
+    let id = discord
+        .send_user_message(in_guild(OTHER_CHANNEL, ALICE, mention("hello")))
+        .await;
+    answer_to(&discord, OTHER_CHANNEL, id, |t| t.contains("hello")).await;
+    assert_eq!(
+        upstream_texts(&llm.requests().pop().unwrap().body),
+        [format!("User {ALICE}: hello")]
+    );
+    assert!(bot.stop().await.success());
+}
+
+#[tokio::test]
 async fn every_failure_gets_a_short_reply() {
     let Setup {
         llm: _llm,
