@@ -20,6 +20,7 @@ pub mod naming;
 pub mod registry;
 mod scope;
 pub mod server_id;
+mod tool_error;
 pub mod upstream_config;
 mod variants;
 
@@ -32,4 +33,5 @@ pub use registry::{
     ServerOrigin, ServerStatus,
 };
 pub use scope::Scope;
+pub use tool_error::tool_error;
 pub use upstream_config::{Upstream, UpstreamConfigError};

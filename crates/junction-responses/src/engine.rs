@@ -963,10 +963,7 @@ impl PlannedCall {
                     && let Ok(target) = hub.catalog().names().resolve(exposed)
                 {
                     let error = match &result {
-                        Ok(result) if result.is_error == Some(true) => {
-                            Some("the tool returned an error".to_owned())
-                        }
-                        Ok(_) => None,
+                        Ok(result) => junction_hub::tool_error(result),
                         Err(error) => Some(error.to_string()),
                     };
                     meter.tool_call(crate::MeteredToolCall {

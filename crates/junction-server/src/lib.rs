@@ -224,6 +224,10 @@ impl Gateway {
             .route("/user/list", get(routes::users::list))
             .route("/user/delete", post(routes::users::delete))
             .route("/spend/logs", get(routes::spend::logs))
+            .route("/ui", get(routes::ui::root))
+            .route("/ui/", get(routes::ui::index))
+            .route("/ui/api/session", get(routes::ui::session))
+            .route("/ui/{file}", get(routes::ui::asset))
             .route("/v1/responses", post(routes::responses::create))
             .route("/responses", post(routes::responses::create))
             .route(

@@ -81,10 +81,7 @@ impl Meter {
         result: &Result<CallToolResult, HubError>,
     ) {
         let error = match result {
-            Ok(result) if result.is_error == Some(true) => {
-                Some("the tool returned an error".to_owned())
-            }
-            Ok(_) => None,
+            Ok(result) => junction_hub::tool_error(result),
             Err(error) => Some(error.to_string()),
         };
         self.tool_call_ended(server, tool, started, error);

@@ -310,6 +310,23 @@ async fn permission_matrix(db: TestDb) {
         .collect();
     assert_eq!(names, ["echo"]);
 
+    // Health only of the servers the key may use.
+    let (status, body) = gw.get("/v1/mcp/server/health", Some(&echo_only)).await;
+    assert_eq!(status, 200, "{body}");
+    let named: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["server_name"].as_str().unwrap())
+        .collect();
+    assert!(!named.contains(&"wiki"), "{body}");
+    assert!(named.contains(&"github"), "{body}");
+    let (status, body) = gw
+        .get("/v1/mcp/server/health?server_ids=wiki", Some(&echo_only))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body[0]["status"], "unknown", "{body}");
+
     // Every access group the servers name, for any key.
     let (status, body) = gw.get("/v1/mcp/access_groups", Some(&echo_only)).await;
     assert_eq!(status, 200, "{body}");

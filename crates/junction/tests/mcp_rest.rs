@@ -387,6 +387,14 @@ async fn v1_mcp_tools_lists_prefixed_names() {
         "string"
     );
     assert_eq!(echo["annotations"]["readOnlyHint"], true);
+    // Which server serves it, and the name `/mcp-rest/tools/call` takes.
+    assert_eq!(echo["mcp_info"]["server_name"], "everything");
+    assert_eq!(echo["mcp_info"]["original_name"], "echo");
+    assert!(
+        echo["mcp_info"]["server_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
 }
 
 #[tokio::test]

@@ -491,3 +491,39 @@ mcp_servers:
         "{refused}"
     );
 }
+
+/// A tool that answers `isError` is logged as a failure in its own words, so the logs say
+/// why, not only that it failed.
+#[tokio::test]
+async fn a_failed_tool_call_is_logged_with_the_tools_error() {
+    let yaml = format!(
+        "mcp_servers:\n  time:\n    command: {}\n",
+        common::mcp::venv_bin("mcp-server-time").display()
+    );
+    let gw = TestGateway::start(&yaml).await;
+    common::mcp::wait_for_servers(&gw, |h| common::mcp::healthy(h, "time")).await;
+    let key = gw
+        .generate_key(&json!({"object_permission": {"mcp_servers": ["time"]}}))
+        .await;
+    let (status, answer) = gw
+        .post(
+            "/mcp-rest/tools/call",
+            Some(&key),
+            &json!({"server_id": "time", "name": "get_current_time",
+                    "arguments": {"timezone": "Mars/Olympus_Mons"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["isError"], true, "{answer}");
+
+    let rows = logged(&gw, &hash_key(&key), 1).await;
+    assert_eq!(rows[0]["status"], "failure", "{rows:#?}");
+    // LiteLLM's place for it.
+    let error = rows[0]["metadata"]["error_information"]["error_message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        error.starts_with("the tool returned an error: ") && error.contains("Mars/Olympus_Mons"),
+        "{error}"
+    );
+}

@@ -54,7 +54,8 @@ fn reply(status: StatusCode, body: Value) -> Response {
 }
 
 /// `GET /v1/mcp/server/health[?server_ids=…]`: every server's (or the named ones') status
-/// from the background checks. Ids and `mcp_servers` names are both accepted.
+/// from the background checks, of the servers the key may use. Ids and `mcp_servers` names
+/// are both accepted.
 pub async fn health(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -66,7 +67,10 @@ pub async fn health(
         log.caller = Some(principal.log_name());
         let pairs = query_pairs(query)?;
         let wanted: Vec<&str> = values(&pairs, "server_ids").collect();
-        let all = state.mcp.health();
+        // A key learns nothing of servers outside its permissions, not even that they exist.
+        let grant = crate::mcp_access::grant(&principal, &state.mcp);
+        let mut all = state.mcp.health();
+        all.retain(|h| grant.contains(&h.server_name));
         let entries: Vec<Value> = if wanted.is_empty() {
             all.iter().map(to_json).collect::<Result<_, _>>()?
         } else {
@@ -97,7 +101,8 @@ pub async fn health(
     super::finish(result, log)
 }
 
-/// `GET /v1/mcp/tools`: every tool under the name an MCP client sees (prefixed).
+/// `GET /v1/mcp/tools`: every tool under the name an MCP client sees (prefixed), with the
+/// `mcp_info` of its server (as LiteLLM) and the tool's own name there (`original_name`).
 pub async fn tools(State(state): State<SharedState>, headers: HeaderMap) -> Response {
     let mut log = RequestLog::default();
     let result = async {
@@ -105,15 +110,27 @@ pub async fn tools(State(state): State<SharedState>, headers: HeaderMap) -> Resp
         log.caller = Some(principal.log_name());
         let caller = crate::upstream_headers::caller_of(&headers);
         let grant = crate::mcp_access::grant(&principal, &state.mcp);
-        let tools: Vec<_> = state
+        let servers = state.mcp.servers();
+        let tools = state
             .mcp
             .catalog_for(&caller)
             .await
             .tools_in(&grant)
             .into_iter()
-            .map(|(_, tool)| tool)
-            .collect();
-        let tools = to_json(tools)?;
+            .map(|(exposed, tool)| {
+                let mut tool = to_json(tool)?;
+                let server = servers.iter().find(|s| s.name == exposed.server);
+                if let (Value::Object(fields), Some(server)) = (&mut tool, server) {
+                    let mut info = mcp_info(server);
+                    if let Value::Object(info) = &mut info {
+                        // Junction's addition: the name to send with `/mcp-rest/tools/call`.
+                        info.insert("original_name".into(), json!(exposed.original));
+                    }
+                    fields.insert("mcp_info".into(), info);
+                }
+                Ok(tool)
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
         Ok(axum::Json(json!({ "tools": tools })).into_response())
     }
     .await;
@@ -121,7 +138,8 @@ pub async fn tools(State(state): State<SharedState>, headers: HeaderMap) -> Resp
 }
 
 /// `GET /v1/mcp/access_groups`: every access group the servers name, sorted, as LiteLLM's
-/// `{"access_groups": [...]}`.
+/// `{"access_groups": [...]}`, for any key (as LiteLLM: the names are what a key request
+/// may ask for).
 pub async fn access_groups(State(state): State<SharedState>, headers: HeaderMap) -> Response {
     let mut log = RequestLog::default();
     let result = async {

@@ -18,6 +18,7 @@ pub mod organizations;
 pub mod responses;
 pub mod spend;
 pub mod teams;
+pub mod ui;
 pub mod users;
 
 use axum::body::Body;
