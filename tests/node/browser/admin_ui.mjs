@@ -171,6 +171,27 @@ try {
     await row.filter({ hasText: 'clock' }).getByRole('cell', { name: '2', exact: true }).first().waitFor();
   });
 
+  await step('13-virtual-key-view', async () => {
+    // The key made on the Keys page signs in too: it is offered only what a key may use,
+    // and sees only the tools of its access group.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').fill(key);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await page.getByText('timekeeper', { exact: true }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Pages' });
+    for (const hidden of ['Keys', 'Teams', 'MCP servers']) {
+      if (await nav.getByRole('link', { name: hidden, exact: true }).count()) {
+        throw new Error(`a virtual key is offered the ${hidden} page`);
+      }
+    }
+    await nav.getByRole('link', { name: 'MCP tools' }).click();
+    await page.getByRole('button', { name: 'clock-get_current_time', exact: true }).waitFor();
+    if (await page.getByRole('button', { name: /^everything-/ }).count()) {
+      throw new Error('a key limited to the timekeepers group is shown the everything tools');
+    }
+  });
+
   if (consoleErrors.length) throw new Error(`the browser console showed errors:\n${consoleErrors.join('\n')}`);
   console.log(JSON.stringify({ key }));
 } catch (error) {
