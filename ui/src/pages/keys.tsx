@@ -22,6 +22,7 @@ import {
   useAsync,
 } from '../components/ui';
 import {
+  BudgetField,
   type ObjectPermission,
   type Picks,
   ModelsSummary,
@@ -444,19 +445,7 @@ function KeyForm(props: {
       {errors.object_permission && <ErrorNote error={errors.object_permission} />}
       {errors.models && <ErrorNote error={errors.models} />}
       <div class="grid2" style={{ gap: '0 1rem', alignItems: 'start' }}>
-        <Field label="Max budget (USD)" hint="Leave empty for no limit." error={errors.max_budget}>
-          {(id) => (
-            <input
-              id={id}
-              type="number"
-              min="0"
-              step="0.01"
-              inputMode="decimal"
-              value={budget}
-              onInput={(e) => setBudget(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <BudgetField value={budget} onInput={setBudget} hint="Leave empty for no limit." error={errors.max_budget} />
         <Field
           label="Expires in"
           hint={

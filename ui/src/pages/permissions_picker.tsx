@@ -5,7 +5,7 @@
 import { type ComponentChildren, Fragment } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
-import { ErrorNote, Loading, Table } from '../components/ui';
+import { ErrorNote, Field, Loading, Table } from '../components/ui';
 
 /** LiteLLM's `object_permission` of a key or team. Absent or `null`: not set at this level. */
 export interface ObjectPermission {
@@ -232,6 +232,25 @@ export function PermissionSummary(props: { permission: ObjectPermission | null |
 /** A list of models in a table cell; empty means every model. */
 export function ModelsSummary(props: { models: string[] }) {
   return props.models.length ? <span>{props.models.join(', ')}</span> : <span class="muted">All models</span>;
+}
+
+/** The "Max budget (USD)" field of the key and team forms; its text goes through `budgetOf`. */
+export function BudgetField(props: { value: string; onInput: (value: string) => void; hint: string; error?: string }) {
+  return (
+    <Field label="Max budget (USD)" hint={props.hint} error={props.error}>
+      {(id) => (
+        <input
+          id={id}
+          type="number"
+          min="0"
+          step="0.01"
+          inputMode="decimal"
+          value={props.value}
+          onInput={(e) => props.onInput(e.currentTarget.value)}
+        />
+      )}
+    </Field>
+  );
 }
 
 /** "12.5" → 12.5, "" → null; `undefined` when it is not an amount. */

@@ -22,6 +22,7 @@ import {
   useAsync,
 } from '../components/ui';
 import {
+  BudgetField,
   type ObjectPermission,
   type Picks,
   ModelsSummary,
@@ -293,19 +294,7 @@ function TeamForm(props: {
       />
       {errors.object_permission && <ErrorNote error={errors.object_permission} />}
       {errors.models && <ErrorNote error={errors.models} />}
-      <Field label="Max budget (USD)" hint="Spend across all the team's keys; leave empty for no limit." error={errors.max_budget}>
-        {(id) => (
-          <input
-            id={id}
-            type="number"
-            min="0"
-            step="0.01"
-            inputMode="decimal"
-            value={budget}
-            onInput={(e) => setBudget(e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <BudgetField value={budget} onInput={setBudget} hint="Spend across all the team's keys; leave empty for no limit." error={errors.max_budget} />
       <div class="form-actions">
         <button type="button" onClick={props.onCancel}>
           Cancel
