@@ -17,6 +17,9 @@ use junction_mcp::{McpError, TlsConfig};
 #[path = "../src/auth.rs"]
 mod auth;
 #[allow(dead_code)]
+#[path = "../src/transport/event_stream.rs"]
+mod event_stream;
+#[allow(dead_code)]
 #[path = "../src/transport/sse.rs"]
 mod sse;
 #[path = "../src/tls.rs"]

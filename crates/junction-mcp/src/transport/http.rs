@@ -2,16 +2,16 @@
 //!
 //! `rmcp` does the protocol work (session id, SSE response streams, resuming them, `DELETE`
 //! on close, and a transparent re-`initialize` when the server answers 404 for a forgotten
-//! session). This module only configures it: the `reqwest` client built by [`crate::tls`], the
-//! fixed credential headers, the OAuth2 bearer token of the session, and a bounded retry
-//! policy for SSE streams, so a request whose stream broke ends in an error soon rather than
-//! after the whole call timeout.
+//! session). This module only configures it: the `reqwest` client built by [`crate::tls`]
+//! (wrapped in [`RecordingClient`], so the client can send requests of its own on the same
+//! session, see [`super::post`]), the fixed credential headers, the OAuth2 bearer token of the
+//! session, and a bounded retry policy for SSE streams, so a request whose stream broke ends
+//! in an error soon rather than after the whole call timeout.
 //!
 //! Why the OAuth2 token is fixed per session: `rmcp` takes the bearer token as configuration,
-//! and its pluggable HTTP client trait names a type of a crate we do not depend on, so a
-//! per-request token hook is out of reach. The client therefore opens a new session when the
-//! token source hands out a new token (about once an hour, a minute before expiry), and after
-//! a 401 with a token that was just invalidated. See `client.rs`.
+//! so the client opens a new session when the token source hands out a new token (about once
+//! an hour, a minute before expiry), and after a 401 with a token that was just invalidated.
+//! See `client.rs`.
 
 use std::collections::HashMap;
 use std::error::Error as _;
@@ -26,11 +26,12 @@ use rmcp::transport::streamable_http_client::{
 };
 
 use super::TransportFailure;
+use super::post::RecordingClient;
 use crate::McpError;
 use crate::auth::Credentials;
 
 /// The transport type, named for the client.
-pub(crate) type HttpTransport = StreamableHttpClientTransport<reqwest::Client>;
+pub(crate) type HttpTransport = StreamableHttpClientTransport<RecordingClient>;
 
 /// Headers `rmcp` sets itself and refuses as custom headers (on every request, so better
 /// said once at connect time).
@@ -40,7 +41,7 @@ const RESERVED_HEADERS: [&str; 3] = ["accept", "mcp-session-id", "last-event-id"
 pub(crate) fn transport(
     server: &str,
     url: &str,
-    http: reqwest::Client,
+    http: RecordingClient,
     credentials: &Credentials,
     oauth_token: Option<String>,
 ) -> Result<HttpTransport, McpError> {
@@ -176,7 +177,8 @@ mod tests {
             Ok(c) => c,
             Err(e) => panic!("{e}"),
         };
-        transport("s", url, http, &credentials(extra), None)
+        let parts = crate::transport::post::parts(Arc::from("s"), http, true);
+        transport("s", url, parts.client, &credentials(extra), None)
     }
 
     #[tokio::test]

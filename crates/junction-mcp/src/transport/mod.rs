@@ -3,6 +3,8 @@
 //! Each transport module builds an `rmcp` [`Transport`]: [`http`] (streamable HTTP, `rmcp`'s
 //! worker over our `reqwest` client), [`stdio`] (a child process), [`sse`] (the legacy
 //! HTTP+SSE transport) and [`local`] (a server in this process, over an in-memory pipe).
+//! On a streamable HTTP session the client also sends requests itself, without `rmcp`'s
+//! tasks ([`post`]); [`event_stream`] decodes the event streams of both HTTP transports.
 //! The client wraps whichever it gets in [`Watched`], which records the moment the
 //! transport's input ends, so a dead session is noticed before the next request is sent
 //! into it rather than after, and answers the requests a server refused with an id-less
@@ -12,8 +14,10 @@
 //! what the client has to decide: was the request certainly not delivered (safe to resend),
 //! possibly delivered (only idempotent operations may be retried), or refused credentials.
 
+pub(crate) mod event_stream;
 pub(crate) mod http;
 pub(crate) mod local;
+pub(crate) mod post;
 pub(crate) mod sse;
 pub(crate) mod stdio;
 
@@ -84,10 +88,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// `rmcp` handles by re-initializing). Such an error ends the session, and the requests
 /// still being sent are marked refused, so the client resends them on a new session. Any
 /// other id-less error is given to the request being sent when there is exactly one.
+///
+/// A session whose requests the client also POSTs itself ([`post`]) gets the messages that
+/// arrived with those answers through an inbox, received as if from the transport.
 pub(crate) struct Watched<T> {
     inner: T,
     server: Arc<str>,
     state: Arc<WireState>,
+    inbox: Option<post::Inbox>,
 }
 
 impl<T> Watched<T> {
@@ -96,7 +104,14 @@ impl<T> Watched<T> {
             inner,
             server,
             state,
+            inbox: None,
         }
+    }
+
+    /// Also receives what arrives in `inbox`.
+    pub(crate) fn with_inbox(mut self, inbox: post::Inbox) -> Self {
+        self.inbox = Some(inbox);
+        self
     }
 }
 
@@ -133,8 +148,17 @@ impl<T: Transport<RoleClient>> Transport<RoleClient> for Watched<T> {
         let state = Arc::clone(&self.state);
         let server = Arc::clone(&self.server);
         let next = self.inner.receive();
+        let inbox = self.inbox.as_mut();
         async move {
-            let mut message = next.await;
+            // Both are cancel-safe, as rmcp needs (it polls `receive` inside `select!`).
+            let mut message = match inbox {
+                Some(inbox) => tokio::select! {
+                    biased;
+                    Some(posted) = inbox.recv() => Some(posted),
+                    received = next => received,
+                },
+                None => next.await,
+            };
             if let Some(JsonRpcMessage::Notification(notification)) = &message
                 && let ServerNotification::ProgressNotification(progress) =
                     &notification.notification

@@ -30,17 +30,12 @@
 //! origin than the configured URL is refused: a server (or anything that can inject an event)
 //! must not be able to make the gateway post its credentials elsewhere.
 //!
-//! The stream is parsed by a small incremental decoder following the WHATWG event-stream
-//! rules (any line ending, comments, one optional space after the colon, multi-line data),
-//! with a size cap per event; input never makes it panic.
+//! The stream is parsed by [`super::event_stream`].
 
 use std::collections::VecDeque;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
 use http::{HeaderValue, StatusCode, header};
 use reqwest::Url;
 use rmcp::RoleClient;
@@ -48,6 +43,7 @@ use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::Transport;
 use tokio::sync::Notify;
 
+use super::event_stream::EventSource;
 use crate::McpError;
 use crate::auth::Credentials;
 
@@ -58,12 +54,6 @@ pub(crate) const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(30);
 /// that hangs this long means the server is stuck, and the caller deserves an error rather
 /// than waiting for its own, longer, call timeout.
 const POST_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Largest event the decoder buffers (16 MiB); a bigger one is dropped whole with a warning.
-///
-/// Far above any real MCP message (a large `resources/read` is a few MiB), small enough that
-/// a broken or hostile server cannot make the gateway buffer without bound.
-pub(crate) const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// How much of an error response body is read into an error message.
 const ERROR_BODY_CHARS: usize = 300;
@@ -410,210 +400,6 @@ impl Shared {
     }
 }
 
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
-
-/// The event stream: response body chunks in, whole events out.
-struct EventSource {
-    server: String,
-    /// `None` once the stream ended, failed or was closed.
-    body: Option<ByteStream>,
-    decoder: Decoder,
-    ready: VecDeque<Event>,
-}
-
-impl EventSource {
-    fn new(
-        server: &str,
-        body: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
-    ) -> Self {
-        EventSource {
-            server: server.to_owned(),
-            body: Some(Box::pin(body)),
-            decoder: Decoder::default(),
-            ready: VecDeque::new(),
-        }
-    }
-
-    /// The next whole event, or `None` once the stream is over. Cancel-safe: a chunk is only
-    /// taken from the body when the await completes, and everything decoded is kept.
-    async fn next(&mut self) -> Option<Event> {
-        loop {
-            if let Some(event) = self.ready.pop_front() {
-                return Some(event);
-            }
-            let body = self.body.as_mut()?;
-            match body.next().await {
-                Some(Ok(chunk)) => self.ready.extend(self.decoder.push(&chunk)),
-                Some(Err(error)) => {
-                    tracing::info!(
-                        server = %self.server,
-                        error = %describe(&error),
-                        "MCP SSE stream broke"
-                    );
-                    self.stop();
-                }
-                None => {
-                    tracing::info!(server = %self.server, "MCP SSE stream ended");
-                    self.stop();
-                }
-            }
-        }
-    }
-
-    /// Drops the body (closing the connection) and whatever was not yet delivered.
-    fn stop(&mut self) {
-        self.body = None;
-        self.ready.clear();
-        self.decoder = Decoder::default();
-    }
-}
-
-/// One dispatched server-sent event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Event {
-    /// The `event:` field, `message` when absent or empty (as browsers do).
-    name: String,
-    /// The `data:` lines joined with `\n`.
-    data: String,
-}
-
-/// Incremental WHATWG event-stream decoder. Chunks may split lines, `\r\n` pairs and UTF-8
-/// characters anywhere, so all partial state is kept between [`Decoder::push`] calls.
-#[derive(Debug, Default)]
-struct Decoder {
-    /// The line being read, as bytes so a split UTF-8 character is decoded only when whole.
-    line: Vec<u8>,
-    /// `data` lines of the pending event, each followed by `\n`.
-    data: String,
-    /// Whether the pending event has a `data` field at all (an event without one is not
-    /// dispatched; one with an empty `data:` is).
-    has_data: bool,
-    name: String,
-    /// The last chunk ended with `\r`: a `\n` starting the next one completes that line break.
-    pending_cr: bool,
-    /// The first line has been read (a byte-order mark is stripped from it only).
-    started: bool,
-    /// An oversized event is being skipped up to its terminating blank line.
-    skipping: bool,
-    /// While skipping: whether the current line has any bytes (only that matters).
-    skipped_line_nonempty: bool,
-}
-
-impl Decoder {
-    /// Feeds one chunk; returns the events it completed, in order.
-    fn push(&mut self, chunk: &[u8]) -> Vec<Event> {
-        let mut out = Vec::new();
-        let mut rest = chunk;
-        if self.pending_cr {
-            self.pending_cr = false;
-            if let Some(tail) = rest.strip_prefix(b"\n") {
-                rest = tail;
-            }
-        }
-        while let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-            self.extend_line(&rest[..end]);
-            let is_cr = rest[end] == b'\r';
-            rest = &rest[end + 1..];
-            if is_cr {
-                match rest.first() {
-                    Some(b'\n') => rest = &rest[1..],
-                    Some(_) => {}
-                    None => self.pending_cr = true,
-                }
-            }
-            self.end_line(&mut out);
-        }
-        self.extend_line(rest);
-        out
-    }
-
-    fn extend_line(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        if self.skipping {
-            self.skipped_line_nonempty = true;
-            return;
-        }
-        let pending = self.line.len() + self.data.len() + self.name.len();
-        if pending.saturating_add(bytes.len()) > MAX_EVENT_BYTES {
-            tracing::warn!(
-                limit = MAX_EVENT_BYTES,
-                "MCP SSE event exceeds the size limit; dropping it"
-            );
-            self.reset_event();
-            self.line = Vec::new();
-            self.skipping = true;
-            self.skipped_line_nonempty = true;
-            return;
-        }
-        self.line.extend_from_slice(bytes);
-    }
-
-    fn end_line(&mut self, out: &mut Vec<Event>) {
-        if self.skipping {
-            // The blank line that ends the oversized event ends the skipping too.
-            if !std::mem::take(&mut self.skipped_line_nonempty) {
-                self.skipping = false;
-            }
-            return;
-        }
-        let raw = std::mem::take(&mut self.line);
-        let mut line: &[u8] = &raw;
-        if !self.started {
-            self.started = true;
-            if let Some(tail) = line.strip_prefix(b"\xEF\xBB\xBF") {
-                line = tail;
-            }
-        }
-        if line.is_empty() {
-            self.dispatch(out);
-            return;
-        }
-        if line.first() == Some(&b':') {
-            return; // a comment, often a keep-alive
-        }
-        let (field, value) = match line.iter().position(|&b| b == b':') {
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None => (line, &b""[..]),
-        };
-        match field {
-            b"data" => {
-                self.data.push_str(&String::from_utf8_lossy(value));
-                self.data.push('\n');
-                self.has_data = true;
-            }
-            b"event" => self.name = String::from_utf8_lossy(value).into_owned(),
-            // `id` and `retry` drive browser reconnection; an MCP session cannot be resumed
-            // by reconnecting the stream (a new GET is a new session), so they are ignored,
-            // as are unknown fields (the spec says so).
-            _ => {}
-        }
-    }
-
-    fn dispatch(&mut self, out: &mut Vec<Event>) {
-        if self.has_data {
-            let mut data = std::mem::take(&mut self.data);
-            data.pop(); // the `\n` after the last data line
-            let name = match std::mem::take(&mut self.name) {
-                name if name.is_empty() => "message".to_owned(),
-                name => name,
-            };
-            out.push(Event { name, data });
-        }
-        self.reset_event();
-    }
-
-    fn reset_event(&mut self) {
-        self.data = String::new();
-        self.has_data = false;
-        self.name = String::new();
-    }
-}
-
 /// Reads and discards a short success body so the connection goes back to the pool.
 async fn drain(mut response: reqwest::Response) {
     let mut read = 0usize;
@@ -671,7 +457,7 @@ fn redact(text: &str) -> &str {
 
 /// A reqwest error with its causes ("error sending request" alone hides "connection
 /// refused"), without the URL, which may hold a query string.
-fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let mut message = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
@@ -697,107 +483,6 @@ fn describe(error: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn events(chunks: &[&[u8]]) -> Vec<(String, String)> {
-        let mut decoder = Decoder::default();
-        chunks
-            .iter()
-            .flat_map(|chunk| decoder.push(chunk))
-            .map(|e| (e.name, e.data))
-            .collect()
-    }
-
-    fn ev(name: &str, data: &str) -> (String, String) {
-        (name.to_owned(), data.to_owned())
-    }
-
-    #[test]
-    fn endpoint_then_messages_with_default_name() {
-        let stream = b"event: endpoint\ndata: /message?sessionId=abc\n\n\
-                       event: message\ndata: {\"a\":1}\n\n\
-                       data: {\"b\":2}\n\n";
-        assert_eq!(
-            events(&[stream]),
-            vec![
-                ev("endpoint", "/message?sessionId=abc"),
-                ev("message", "{\"a\":1}"),
-                ev("message", "{\"b\":2}"),
-            ]
-        );
-    }
-
-    #[test]
-    fn every_line_ending_and_every_split_point() {
-        let stream: &[u8] =
-            b"event: endpoint\r\ndata: /m\r\n\r\ndata: x\rdata:y\r\r: c\n\ndata:\n\n";
-        let expected = vec![
-            ev("endpoint", "/m"),
-            ev("message", "x\ny"),
-            ev("message", ""),
-        ];
-        for split in 0..=stream.len() {
-            let (a, b) = stream.split_at(split);
-            assert_eq!(events(&[a, b]), expected, "split at {split}");
-        }
-        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
-        assert_eq!(events(&bytes), expected);
-    }
-
-    #[test]
-    fn split_utf8_bom_comments_and_unknown_fields() {
-        let stream =
-            "\u{feff}: keep-alive\nid: 7\nretry: 10\nfoo: bar\nevent:message\ndata:  é€\n\n"
-                .as_bytes();
-        for split in 0..=stream.len() {
-            let (a, b) = stream.split_at(split);
-            assert_eq!(
-                events(&[a, b]),
-                vec![ev("message", " é€")],
-                "split at {split}"
-            );
-        }
-    }
-
-    #[test]
-    fn events_without_data_or_unterminated_are_not_dispatched() {
-        assert!(events(&[b"event: endpoint\n\n"]).is_empty());
-        assert!(events(&[b"data: half an event"]).is_empty());
-        // The name of a data-less event does not leak into the next one.
-        assert_eq!(
-            events(&[b"event: x\n\ndata: 1\n\n"]),
-            vec![ev("message", "1")]
-        );
-        // A field without a colon is a field with an empty value.
-        assert_eq!(events(&[b"data\n\n"]), vec![ev("message", "")]);
-    }
-
-    #[test]
-    fn invalid_utf8_is_replaced_not_fatal() {
-        assert_eq!(
-            events(&[b"data: \xff\xfe\n\n"]),
-            vec![ev("message", "\u{fffd}\u{fffd}")]
-        );
-    }
-
-    #[test]
-    fn oversized_event_is_dropped_and_the_stream_goes_on() {
-        let mut decoder = Decoder::default();
-        let big = vec![b'x'; 1024 * 1024];
-        assert!(decoder.push(b"data: ").is_empty());
-        for _ in 0..17 {
-            assert!(decoder.push(&big).is_empty());
-        }
-        assert!(decoder.push(b"\ndata: more of the same event\n").is_empty());
-        let after = decoder.push(b"\ndata: next\n\n");
-        assert_eq!(
-            after,
-            vec![Event {
-                name: "message".into(),
-                data: "next".into()
-            }]
-        );
-        assert!(decoder.line.capacity() < MAX_EVENT_BYTES);
-    }
 
     #[test]
     fn endpoint_resolution_and_origin_check() {

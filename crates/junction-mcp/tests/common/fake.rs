@@ -7,7 +7,9 @@
 //!
 //! Tools: `count` (counts its runs), `slow` (never answers), `crash` (counts its run, then
 //! drops the connection without answering), `idless` (an HTTP 400 whose JSON-RPC error has
-//! no id).
+//! no id), `streamed` (an event stream: a log notification, then the answer), `resumable` (an
+//! event stream closed after its priming event, as 2025-11-25 allows; the answer, after a log
+//! notification, comes on the `GET` that resumes it with `Last-Event-ID`).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -42,6 +44,10 @@ pub struct Fake {
     pub list_crashes: AtomicUsize,
     /// When set, `tools/list` answers in pages of one tool.
     pub paged_tools: std::sync::atomic::AtomicBool,
+    /// Answers of `resumable` calls, by the event id their stream was closed after.
+    parked: Mutex<HashMap<String, Value>>,
+    /// The `Last-Event-ID` of every `GET` that resumed a stream.
+    pub resumed: Mutex<Vec<String>>,
 }
 
 impl Fake {
@@ -98,9 +104,7 @@ pub fn router(fake: Arc<Fake>) -> Router {
     Router::new()
         .route(
             "/mcp",
-            post(mcp)
-                .get(|| async { StatusCode::METHOD_NOT_ALLOWED })
-                .delete(|| async { StatusCode::OK }),
+            post(mcp).get(resume).delete(|| async { StatusCode::OK }),
         )
         .route("/token", post(token))
         .with_state(fake)
@@ -241,6 +245,22 @@ async fn mcp(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) ->
                 "idless" => {
                     return idless_error(StatusCode::BAD_REQUEST, -32602, "unreadable params");
                 }
+                "streamed" => {
+                    let n = fake.ran(tool);
+                    let answer = json!({"jsonrpc": "2.0", "id": id, "result":
+                        {"content": [{"type": "text", "text": n.to_string()}]}});
+                    return event_stream(&[log("before the answer"), answer]);
+                }
+                "resumable" => {
+                    let n = fake.ran(tool);
+                    let event_id = format!("parked-{n}");
+                    let answer = json!({"jsonrpc": "2.0", "id": id, "result":
+                        {"content": [{"type": "text", "text": n.to_string()}]}});
+                    fake.parked.lock().unwrap().insert(event_id.clone(), answer);
+                    // The priming event: an id and no data, then the server closes the stream.
+                    let body = format!("id: {event_id}\nretry: 10\ndata:\n\n");
+                    return ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response();
+                }
                 _ => {
                     let n = fake.ran(tool);
                     json!({"content": [{"type": "text", "text": n.to_string()}]})
@@ -253,6 +273,34 @@ async fn mcp(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) ->
         session.as_deref(),
         json!({"jsonrpc": "2.0", "id": id, "result": result}),
     )
+}
+
+/// A `notifications/message` at level info.
+fn log(text: &str) -> Value {
+    json!({"jsonrpc": "2.0", "method": "notifications/message",
+           "params": {"level": "info", "data": text}})
+}
+
+/// An event stream of `messages`, one event each, ended after the last.
+fn event_stream(messages: &[Value]) -> Response {
+    let body: String = messages
+        .iter()
+        .map(|m| format!("event: message\ndata: {m}\n\n"))
+        .collect();
+    ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
+}
+
+/// `GET /mcp`: with `Last-Event-ID` naming a parked answer, resumes that stream; otherwise
+/// there is no standalone stream here.
+async fn resume(State(fake): State<Arc<Fake>>, headers: HeaderMap) -> Response {
+    let Some(last) = headers.get("last-event-id").and_then(|v| v.to_str().ok()) else {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    };
+    fake.resumed.lock().unwrap().push(last.to_owned());
+    match fake.parked.lock().unwrap().remove(last) {
+        Some(answer) => event_stream(&[log("resumed"), answer]),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// One page of `items` (`size` a page); the cursor is the index of the next item.
