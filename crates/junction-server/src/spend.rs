@@ -8,14 +8,18 @@
 //! flood does: a transaction that also updates the key's, team's, organisation's and user's
 //! spend costs far more than a row, and measured as much CPU as the request it records
 //! (`bench/responses.sh`). Nothing waits for the row meanwhile: budgets read the cached
-//! spend, updated when the row is queued, and a flush writes at once. A failed write is retried with
+//! spend, updated when the row is queued, and a flush writes at once. While it lingers the
+//! writer sleeps rather than waiting on the queue, so the rows that join it do not wake it
+//! (on a busy machine each wake costs the request path a context switch); a flush or close
+//! wakes it through [`SpendRecorder`]'s `urgent` signal. A failed write is retried with
 //! backoff; a batch the store refuses as invalid is written row by row, so one bad row does
 //! not lose the others.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use junction_store::{SpendLog, Store, StoreError};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// Most rows written in one transaction.
 const MAX_BATCH: usize = 256;
@@ -47,6 +51,8 @@ enum Message {
 #[derive(Clone)]
 pub struct SpendRecorder {
     queue: mpsc::Sender<Message>,
+    /// Ends the writer's lingering early: a flush or close is queued.
+    urgent: Arc<Notify>,
 }
 
 impl std::fmt::Debug for SpendRecorder {
@@ -62,8 +68,9 @@ impl SpendRecorder {
     /// `tokio::spawn`).
     pub fn start(store: Store) -> SpendRecorder {
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(write_loop(store, rx));
-        SpendRecorder { queue }
+        let urgent = Arc::new(Notify::new());
+        tokio::spawn(write_loop(store, rx, Arc::clone(&urgent)));
+        SpendRecorder { queue, urgent }
     }
 
     /// Queues `log` without waiting. If the queue is full or the recorder closed, the row is
@@ -86,6 +93,7 @@ impl SpendRecorder {
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
         if self.queue.send(Message::Flush(done)).await.is_ok() {
+            self.urgent.notify_one();
             // An error means the writer is gone: nothing is left to wait for.
             let _ = wait.await;
         }
@@ -96,6 +104,7 @@ impl SpendRecorder {
     pub async fn close(self) {
         let (done, wait) = oneshot::channel();
         if self.queue.send(Message::Close(done)).await.is_ok() {
+            self.urgent.notify_one();
             let _ = wait.await;
         }
     }
@@ -106,13 +115,14 @@ impl SpendRecorder {
 /// waiting, writes, then answers the flushes that were waiting on those rows. Closers are
 /// answered last, once the queue is closed and empty, so that rows which slipped in just
 /// before the close are written before the store is closed too.
-async fn write_loop(store: Store, mut rx: mpsc::Receiver<Message>) {
+async fn write_loop(store: Store, mut rx: mpsc::Receiver<Message>, urgent: Arc<Notify>) {
     let mut batch: Vec<SpendLog> = Vec::with_capacity(MAX_BATCH);
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     let mut closing: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = rx.recv().await {
         let deadline = tokio::time::Instant::now() + LINGER;
         let mut next = Some(first);
+        let mut lingered = false;
         loop {
             while let Some(message) = next.take() {
                 match message {
@@ -133,13 +143,16 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<Message>) {
                 || batch.len() >= MAX_BATCH
                 || !waiting.is_empty()
                 || !closing.is_empty();
-            if write_now {
+            if write_now || lingered {
                 break;
             }
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(message)) => next = Some(message),
-                Ok(None) | Err(_) => break,
+            // Not `rx.recv()`: every row arriving would wake the writer.
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => {}
+                () = urgent.notified() => {}
             }
+            lingered = true;
+            next = rx.try_recv().ok();
         }
         if !batch.is_empty() {
             write(&store, &batch).await;

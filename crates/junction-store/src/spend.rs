@@ -29,11 +29,16 @@ const COLUMNS: &str = "request_id, call_type, api_key, key_alias, team_id, organ
 
 /// A request id stored before is skipped rather than failing the batch: the recorder retries
 /// whole batches, and one of them may have been committed before its error was seen.
-const INSERT: &str = "INSERT INTO junction_spend_logs (request_id, call_type, api_key, key_alias, \
-     team_id, organization_id, user_id, model, model_group, api_base, mcp_server, mcp_tool, \
-     status, error, start_time, end_time, prompt_tokens, completion_tokens, total_tokens, spend, \
-     metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-     $17, $18, $19, $20, $21) ON CONFLICT (request_id) DO NOTHING";
+const INSERT_INTO: &str = "INSERT INTO junction_spend_logs (request_id, call_type, api_key, \
+     key_alias, team_id, organization_id, user_id, model, model_group, api_base, mcp_server, \
+     mcp_tool, status, error, start_time, end_time, prompt_tokens, completion_tokens, \
+     total_tokens, spend, metadata) VALUES ";
+/// Values per row of [`INSERT_INTO`].
+const INSERT_COLUMNS: usize = 21;
+/// Rows per `INSERT` statement: a batch is cut greedily into statements of these sizes, so
+/// a batch of any size takes few statements (each one a round trip to the database, and for
+/// SQLite two thread switches) while only four statement texts are ever prepared and cached.
+const INSERT_CHUNKS: [usize; 4] = [64, 16, 4, 1];
 
 /// The totals a call's spend is added to: table and id column, in the order they are updated.
 /// A fixed order (and ids sorted within each) means two concurrent batches lock the same rows
@@ -115,36 +120,22 @@ impl Store {
             metadata.push(check(log)?);
         }
 
+        // Nearly always every row is new, and multi-row statements store the batch in a few
+        // round trips. If one of them skips a row (stored by an earlier attempt of this
+        // batch), the transaction is redone row by row, which tells which rows are new.
         let mut tx = self.pool.begin().await?;
+        let stored = match insert_in_chunks(&mut tx, logs, &metadata).await? {
+            Some(stored) => stored,
+            None => {
+                tx.rollback().await?;
+                tx = self.pool.begin().await?;
+                insert_one_by_one(&mut tx, logs, &metadata).await?
+            }
+        };
+        // Only calls stored now add to the totals.
         let mut totals: [BTreeMap<&str, f64>; 4] = Default::default();
-        for (log, metadata) in logs.iter().zip(metadata) {
-            let inserted = sqlx::query(INSERT)
-                .bind(log.request_id.as_str())
-                .bind(log.call_type.as_str())
-                .bind(log.api_key.as_str())
-                .bind(log.key_alias.as_deref())
-                .bind(log.team_id.as_deref())
-                .bind(log.organization_id.as_deref())
-                .bind(log.user_id.as_deref())
-                .bind(log.model.as_str())
-                .bind(log.model_group.as_deref())
-                .bind(log.api_base.as_deref())
-                .bind(log.mcp_server.as_deref())
-                .bind(log.mcp_tool.as_deref())
-                .bind(log.status.as_str())
-                .bind(log.error.as_deref())
-                .bind(log.start_time)
-                .bind(log.end_time)
-                .bind(log.prompt_tokens)
-                .bind(log.completion_tokens)
-                .bind(log.total_tokens)
-                .bind(log.spend)
-                .bind(metadata)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                > 0;
-            if !inserted || log.spend <= 0.0 {
+        for (log, stored) in logs.iter().zip(stored) {
+            if !stored || log.spend <= 0.0 {
                 continue;
             }
             let targets = [
@@ -225,6 +216,106 @@ impl Store {
 }
 
 /// Checks one row before anything is written; returns its `metadata` as JSON text.
+type Transaction<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
+/// `INSERT` of `rows` spend logs; a request id already stored is skipped.
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from(INSERT_INTO);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..INSERT_COLUMNS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * INSERT_COLUMNS + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (request_id) DO NOTHING");
+    sql
+}
+
+/// Binds the values of one row of [`INSERT_INTO`].
+fn bind_row<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    log: &'q SpendLog,
+    metadata: &'q str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(log.request_id.as_str())
+        .bind(log.call_type.as_str())
+        .bind(log.api_key.as_str())
+        .bind(log.key_alias.as_deref())
+        .bind(log.team_id.as_deref())
+        .bind(log.organization_id.as_deref())
+        .bind(log.user_id.as_deref())
+        .bind(log.model.as_str())
+        .bind(log.model_group.as_deref())
+        .bind(log.api_base.as_deref())
+        .bind(log.mcp_server.as_deref())
+        .bind(log.mcp_tool.as_deref())
+        .bind(log.status.as_str())
+        .bind(log.error.as_deref())
+        .bind(log.start_time)
+        .bind(log.end_time)
+        .bind(log.prompt_tokens)
+        .bind(log.completion_tokens)
+        .bind(log.total_tokens)
+        .bind(log.spend)
+        .bind(metadata)
+}
+
+/// Inserts `logs` with multi-row statements and says which were stored: each one but the
+/// repeats of a request id within the batch. `None` when a statement stored fewer rows than
+/// that (some id was stored before): the transaction must then be rolled back.
+async fn insert_in_chunks(
+    tx: &mut Transaction<'_>,
+    logs: &[SpendLog],
+    metadata: &[String],
+) -> Result<Option<Vec<bool>>, StoreError> {
+    let mut seen = std::collections::HashSet::with_capacity(logs.len());
+    let stored: Vec<bool> = logs
+        .iter()
+        .map(|log| seen.insert(log.request_id.as_str()))
+        .collect();
+    let mut start = 0;
+    while start < logs.len() {
+        let left = logs.len() - start;
+        let size = INSERT_CHUNKS
+            .into_iter()
+            .find(|size| *size <= left)
+            .unwrap_or(1);
+        let end = start + size;
+        let sql = insert_sql(size);
+        let mut query = sqlx::query(&sql);
+        for (log, metadata) in logs[start..end].iter().zip(&metadata[start..end]) {
+            query = bind_row(query, log, metadata);
+        }
+        let expected = stored[start..end].iter().filter(|s| **s).count() as u64;
+        if query.execute(&mut **tx).await?.rows_affected() != expected {
+            return Ok(None);
+        }
+        start = end;
+    }
+    Ok(Some(stored))
+}
+
+/// Inserts `logs` one statement each and says which were stored.
+async fn insert_one_by_one(
+    tx: &mut Transaction<'_>,
+    logs: &[SpendLog],
+    metadata: &[String],
+) -> Result<Vec<bool>, StoreError> {
+    let sql = insert_sql(1);
+    let mut stored = Vec::with_capacity(logs.len());
+    for (log, metadata) in logs.iter().zip(metadata) {
+        let query = bind_row(sqlx::query(&sql), log, metadata);
+        stored.push(query.execute(&mut **tx).await?.rows_affected() > 0);
+    }
+    Ok(stored)
+}
+
 fn check(log: &SpendLog) -> Result<String, StoreError> {
     if log.request_id.trim().is_empty() {
         return Err(StoreError::Invalid(

@@ -23,6 +23,7 @@ both_backends!(
     spend_is_added_to_every_level_once_per_row,
     concurrent_batches_add_spend_atomically,
     invalid_batches_write_nothing,
+    a_large_batch_is_written_whole,
 );
 
 // ---------------------------------------------------------------------------
@@ -393,6 +394,48 @@ async fn duplicate_request_ids_are_ignored(ctx: Ctx) {
         [1.5; 4],
         "skipped rows add nothing"
     );
+    // A repeat within one statement (a batch of four is written by one).
+    store
+        .record_spend(&[
+            charged("req-3", &who, 2.0),
+            charged("req-4", &who, 4.0),
+            charged("req-3", &who, 2.0),
+            charged("req-1", &who, 8.0),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(all(&store).await.len(), 4);
+    assert_eq!(totals(&store, &who).await, [7.5; 4]);
+    // The same with every id new: the repeat is still counted once.
+    store
+        .record_spend(&[
+            charged("req-5", &who, 0.5),
+            charged("req-6", &who, 1.0),
+            charged("req-5", &who, 0.5),
+            charged("req-7", &who, 1.0),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(all(&store).await.len(), 7);
+    assert_eq!(totals(&store, &who).await, [10.0; 4]);
+    store.close().await;
+}
+
+async fn a_large_batch_is_written_whole(ctx: Ctx) {
+    let store = ctx.store().await;
+    let who = owners(&store, "big").await;
+    // 150 rows: several statements of different sizes.
+    let batch: Vec<SpendLog> = (0..150)
+        .map(|i| SpendLog {
+            start_time: i,
+            ..charged(&format!("big-{i:03}"), &who, 0.5)
+        })
+        .collect();
+    store.record_spend(&batch).await.unwrap();
+    let mut stored = all(&store).await;
+    stored.sort_by(|a, b| a.request_id.cmp(&b.request_id));
+    assert_eq!(stored, batch, "every row, every field");
+    assert_eq!(totals(&store, &who).await, [75.0; 4]);
     store.close().await;
 }
 
