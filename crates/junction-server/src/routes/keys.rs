@@ -51,7 +51,7 @@ pub async fn generate(
             None => generate_key(),
         };
         let expires_at = match &req.duration {
-            Some(d) => Some(unix_now() + duration_secs(d)?),
+            Some(d) => Some(expiry_after(duration_secs(d)?)),
             None => None,
         };
         let organization_id = settle_owner(
@@ -356,12 +356,19 @@ fn duration_secs(text: &str) -> Result<i64, ApiError> {
     })
 }
 
+/// The expiry of a key that lives `secs` seconds from now. Expiries are whole seconds, and a
+/// key is refused from its expiry second on: rounded down, a "1s" key made late in a second
+/// would live a fraction of it, so the time is rounded up (a key lives `secs` to `secs + 1`).
+fn expiry_after(secs: i64) -> i64 {
+    unix_now().saturating_add(secs).saturating_add(1)
+}
+
 /// `/key/update` distinguishes an absent field (unchanged) from `null` (cleared).
 fn patch_from(fields: &Map<String, Value>, existing: &KeyRecord) -> Result<KeyPatch, ApiError> {
     let expires_at = match field::<String>(fields, "duration")? {
         None => None,
         Some(None) => Some(None),
-        Some(Some(d)) => Some(Some(unix_now() + duration_secs(&d)?)),
+        Some(Some(d)) => Some(Some(expiry_after(duration_secs(&d)?))),
     };
     Ok(KeyPatch {
         key_alias: field(fields, "key_alias")?,
