@@ -241,11 +241,10 @@ for c in "${CLIST[@]}"; do
     for t in "${order[@]}"; do measure_call "$t" "$c"; done
     i=$((i + 1))
 done
-# The same comparison at C=1 with a raw HTTP client: no SDK cost on either side.
-"$PYTHON" "$DRIVER" rawcall "$RAW" direct "$UP1_URL" echo "$CALLS" "$WARMUP" - \
-    "upstream=$UP1_PID,junction=$GW_PID" || die "raw tools/call direct failed"
-"$PYTHON" "$DRIVER" rawcall "$RAW" gateway "$GW_URL" everything-echo "$CALLS" "$WARMUP" "$API_KEY" \
-    "upstream=$UP1_PID,junction=$GW_PID" || die "raw tools/call through the gateway failed"
+# The same comparison at C=1 with a raw HTTP client: no SDK cost on either side, and the
+# two sides' calls interleaved one by one, so drift and background load hit both alike.
+"$PYTHON" "$DRIVER" rawpair "$RAW" "$UP1_URL" echo "$GW_URL" everything-echo "$CALLS" "$WARMUP" \
+    "$API_KEY" "upstream=$UP1_PID,junction=$GW_PID" || die "raw tools/call (direct and gateway) failed"
 read -r GW1_RSS _ < <(python3 "$HELPER" rss "$GW_PID")
 # Reference: tools/list straight from one server-everything (what one upstream round trip costs).
 "$PYTHON" "$DRIVER" list "$RAW" direct "$UP1_URL" "$LIST_CALLS" 20 0 || die "direct tools/list failed"

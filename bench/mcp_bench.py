@@ -9,8 +9,10 @@ Subcommands (each measurement appends one JSON line to RAW):
         `x-litellm-api-key: Bearer KEY`. PIDS is "name=pid,name=pid" (or "-"): their CPU time
         over the timed phase is reported per call.
   rawcall RAW LABEL URL TOOL N WARMUP [KEY] [PIDS]
+  rawpair RAW DIRECT_URL DIRECT_TOOL GATEWAY_URL GATEWAY_TOOL N WARMUP [KEY] [PIDS]
         The same tools/call at C=1 with a raw keep-alive HTTP client (stdlib http.client):
         no SDK, answers read to their last byte and parsed only on the first and last call.
+        `rawpair` measures direct and gateway together, their calls interleaved one by one.
   list RAW LABEL URL N WARMUP EXPECT [KEY]
         One session, N sequential `tools/list` after WARMUP untimed ones, twice: with the SDK
         (parses every tool into pydantic models) and with a raw keep-alive HTTP client
@@ -329,6 +331,72 @@ def cmd_rawcall(raw, label, url, tool, n, warmup, key="-", pids="-"):
         f"protocol {rec['protocol']})")
 
 
+def cmd_rawpair(raw, direct_url, direct_tool, gw_url, gw_tool, n, warmup, key="-", pids="-"):
+    """C=1 tools/call with the raw client, direct and through the gateway interleaved call by
+    call (direct first on even iterations, gateway first on odd ones), so that the machine's
+    drift and background load hit both sides alike. Writes one `rawcall` record per side (CPU:
+    junction's per gateway call; upstream's and the client's per call, both sides together)
+    and a `rawpair` record with the median of the per-iteration differences."""
+    n, warmup = int(n), int(warmup)
+    pid_map = parse_pids(pids)
+    sides = {"direct": (RawSession(direct_url, "-"), direct_tool),
+             "gateway": (RawSession(gw_url, key), gw_tool)}
+    seen = {t: {} for t in sides}
+
+    def checker(target):
+        def check(msg, data, ctype):
+            text = msg["result"]["content"][0]["text"]
+            if MESSAGE not in text or msg["result"].get("isError"):
+                raise RuntimeError(f"unexpected echo answer from {target}: {msg!r}")
+            seen[target]["ctype"] = (ctype or "").split(";")[0]
+            seen[target]["size"] = len(data)
+        return check
+
+    def one(target, check):
+        session, tool = sides[target]
+        return session.timed("tools/call", {"name": tool, "arguments": {"message": MESSAGE}},
+                             1, 0, check)[0]
+
+    for target in sides:
+        for _ in range(warmup):
+            one(target, lambda *a: None)
+    lat = {t: [] for t in sides}
+    t0 = time.perf_counter()
+    c0 = {nm: cpu_ticks(p) for nm, p in pid_map.items()}
+    self0 = time.process_time()
+    for i in range(n):
+        order = ("direct", "gateway") if i % 2 == 0 else ("gateway", "direct")
+        for target in order:
+            check = checker(target) if i in (0, n - 1) else (lambda *a: None)
+            lat[target].append(one(target, check))
+    wall = time.perf_counter() - t0
+    c1 = {nm: cpu_ticks(p) for nm, p in pid_map.items()}
+    self1 = time.process_time()
+    for session, _ in sides.values():
+        session.close()
+    tck = os.sysconf("SC_CLK_TCK")
+
+    def per_call(name, calls):
+        if name not in pid_map or c0[name] is None or c1[name] is None:
+            return None
+        return (c1[name] - c0[name]) * 1e6 / tck / calls
+
+    cpu = {"junction": per_call("junction", n), "upstream": per_call("upstream", 2 * n),
+           "client": (self1 - self0) * 1e6 / (2 * n)}
+    for target, (session, tool) in sides.items():
+        rec = {"kind": "rawcall", "target": target, "c": 1, "tool": tool, "errors": 0,
+               "wall_s": wall, "rate": n / wall if wall > 0 else None,
+               "cpu_us_per_call": cpu, "answer": seen[target].get("ctype"),
+               "bytes": seen[target].get("size"), "protocol": session.protocol,
+               "interleaved": True, **summary(lat[target])}
+        append(raw, rec)
+        log(f"tools/call raw C=1 {target:<8} {rec['n']} calls (interleaved)  "
+            f"p50 {rec['p50']:.3f} ms  p99 {rec['p99']:.3f} ms  ({rec['answer']}, "
+            f"{rec['bytes']} B, protocol {rec['protocol']})")
+    diffs = sorted((g - d) * 1000 for g, d in zip(lat["gateway"], lat["direct"]))
+    append(raw, {"kind": "rawpair", "target": "-", "paired_p50": diffs[len(diffs) // 2]})
+
+
 def cmd_list(raw, label, url, n, warmup, expect, key="-"):
     n, warmup, expect = int(n), int(warmup), int(expect)
     for client, fn in (("sdk", lambda: asyncio.run(sdk_list(url, n, warmup, key)) + (None,)),
@@ -504,9 +572,17 @@ def cmd_report(raw, out_tsv):
         if "direct" in raws and "gateway" in raws:
             raw_added = raws["gateway"]["p50"] - raws["direct"]["p50"]
             a99 = raws["gateway"]["p99"] - raws["direct"]["p99"]
-            print(f"added p50 {raw_added:.3f} ms, added p99 {a99:.3f} ms")
+            pairs = [r for r in recs if r["kind"] == "rawpair"]
+            paired = f", paired p50 {pairs[-1]['paired_p50']:.3f} ms" if pairs else ""
+            how = ("calls interleaved one by one" if raws["gateway"].get("interleaved")
+                   else "one side after the other")
+            print(f"added p50 {raw_added:.3f} ms, added p99 {a99:.3f} ms{paired} ({how}; "
+                  "CPU: junction per gateway call, upstream and client per call)")
             row("ratio", "tools/call-raw", 1, "-", "added_p50_ms", raw_added)
             row("ratio", "tools/call-raw", 1, "-", "added_p99_ms", a99)
+            if pairs:
+                row("ratio", "tools/call-raw", 1, "-", "paired_added_p50_ms",
+                    pairs[-1]["paired_p50"])
 
     boots = [r for r in recs if r["kind"] == "boot" and r["target"] == "catalog"]
     lists = [r for r in recs if r["kind"] == "list"]
@@ -584,6 +660,7 @@ def cmd_report(raw, out_tsv):
 def main(argv):
     cmds = {"call": (cmd_call, 7, 9), "list": (cmd_list, 6, 7),
             "rawcall": (cmd_rawcall, 6, 8),
+            "rawpair": (cmd_rawpair, 7, 9),
             "wait-catalog": (cmd_wait_catalog, 7, 7), "report": (cmd_report, 2, 2),
             "meta": (cmd_meta, 3, 3)}
     if len(argv) < 2 or argv[1] not in cmds:

@@ -9,6 +9,8 @@
 #   TOOL          the server-everything tool the model calls (default get-resource-reference)
 #   STORE         1 = the API default (the gateway stores each response), 0 = "store": false
 #   NO_BUILD      1 = skip cargo build, use the existing target/release binaries
+#   JUNCTION_BIN  the junction binary to measure (default target/release/junction); setting it
+#                 skips the build, e.g. to compare a copy of an older build (A/B)
 #   JUNCTION_LOG  RUST_LOG for junction (default "info", access lines to a file)
 #   PYTHON        interpreter for the driver (default target/test-venv/bin/python)
 set -euo pipefail
@@ -17,7 +19,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$REPO/bench"
 DRIVER="$BENCH/responses_bench.py"
 HELPER="$BENCH/bench.py"
-JUNCTION_BIN="$REPO/target/release/junction"
+DEFAULT_JUNCTION_BIN="$REPO/target/release/junction"
+JUNCTION_BIN="${JUNCTION_BIN:-}"
 MOCK_BIN="$REPO/target/release/mockllm"
 EVERYTHING="$REPO/tests/node/node_modules/.bin/mcp-server-everything"
 API_KEY="sk-bench"
@@ -29,6 +32,11 @@ MODES="${MODES:-json sse}"
 TOOL="${TOOL:-get-resource-reference}"
 STORE="${STORE:-1}"
 NO_BUILD="${NO_BUILD:-0}"
+if [[ -n "$JUNCTION_BIN" ]]; then
+    NO_BUILD=1
+else
+    JUNCTION_BIN="$DEFAULT_JUNCTION_BIN"
+fi
 JUNCTION_LOG="${JUNCTION_LOG:-info}"
 PYTHON="${PYTHON:-$REPO/target/test-venv/bin/python}"
 
