@@ -148,10 +148,16 @@ impl StreamableHttpClient for RecordingClient {
         bearer: Option<String>,
         headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>> {
-        self.record(&message, &uri, &session_id, &bearer, &headers);
-        self.http
-            .post_message(uri, message, session_id, bearer, headers)
-            .await
+        // rmcp calls the bounded variant; this one gets the same bound as our own reads.
+        self.post_message_with_max_sse_event_size(
+            uri,
+            message,
+            session_id,
+            bearer,
+            headers,
+            super::event_stream::MAX_EVENT_BYTES,
+        )
+        .await
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -199,9 +205,15 @@ impl StreamableHttpClient for RecordingClient {
         BoxStream<'static, Result<sse_stream::Sse, SseError>>,
         StreamableHttpError<reqwest::Error>,
     > {
-        self.http
-            .get_stream(uri, session_id, last_event_id, bearer, headers)
-            .await
+        self.get_stream_with_max_sse_event_size(
+            uri,
+            session_id,
+            last_event_id,
+            bearer,
+            headers,
+            super::event_stream::MAX_EVENT_BYTES,
+        )
+        .await
     }
 
     async fn get_stream_with_max_sse_event_size(
