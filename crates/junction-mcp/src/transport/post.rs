@@ -41,6 +41,7 @@ use tokio::sync::mpsc;
 use super::TransportFailure;
 use super::event_stream::EventSource;
 use super::http::classify_reqwest;
+use super::sse::body_excerpt;
 
 /// Largest JSON answer read (the event decoder has the same bound per event).
 const MAX_BODY_BYTES: usize = super::event_stream::MAX_EVENT_BYTES;
@@ -597,18 +598,4 @@ async fn read_bounded(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// `": <start of the body>"` for messages, or nothing for an empty body.
-fn body_excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.is_empty() {
-        return String::new();
-    }
-    let mut excerpt: String = text.chars().take(300).collect();
-    if excerpt.len() < text.len() {
-        excerpt.push('…');
-    }
-    format!(": {excerpt}")
 }

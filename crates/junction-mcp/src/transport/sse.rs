@@ -420,8 +420,13 @@ async fn error_body(mut response: reqwest::Response) -> String {
             Ok(None) | Err(_) => break,
         }
     }
-    // One line: bodies are often HTML pages or pretty-printed JSON.
-    let text = String::from_utf8_lossy(&bytes)
+    body_excerpt(&bytes)
+}
+
+/// `": <first characters of the body>"` on one line for error messages (bodies are often
+/// HTML pages or pretty-printed JSON), or nothing for an empty body.
+pub(crate) fn body_excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
