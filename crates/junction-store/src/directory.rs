@@ -316,7 +316,7 @@ impl Store {
         values.push(("created_at_micros", Bind::I64(micros)));
         let (sql, binds) = insert_sql(table.name, values, table.columns);
         bind_all(sqlx::query(&sql), binds)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.pools.writer)
             .await
             .map_err(|e| conflict_or(e, table, Some(id), unique_value))
     }
@@ -328,7 +328,7 @@ impl Store {
         );
         Ok(sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pools.reader)
             .await?)
     }
 
@@ -349,7 +349,7 @@ impl Store {
         if let Some((_, value)) = filter {
             query = query.bind(value);
         }
-        Ok(query.fetch_all(&self.pool).await?)
+        Ok(query.fetch_all(&self.pools.reader).await?)
     }
 
     async fn update_row(
@@ -367,7 +367,7 @@ impl Store {
             table.columns,
         );
         bind_all(sqlx::query(&sql), binds)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pools.writer)
             .await
             .map_err(|e| conflict_or(e, table, None, unique_value))
     }
@@ -377,7 +377,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!("DELETE FROM {} WHERE {} = $1", table.name, table.id);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pools.writer.begin().await?;
         let mut deleted: Vec<String> = Vec::new();
         for id in ids {
             if deleted.contains(id) {

@@ -19,6 +19,7 @@ mod keygen;
 mod location;
 mod mcp_servers;
 mod model;
+mod pools;
 mod secrets;
 mod spend;
 mod store;

@@ -58,7 +58,7 @@ impl Store {
         check(server)?;
         let micros = next_creation_micros();
         let now = micros.div_euclid(1_000_000);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pools.writer.begin().await?;
         let sql = format!(
             "INSERT INTO junction_mcp_servers (server_id, server_name, definition, credentials, \
              created_at, created_by, updated_at, updated_by, created_at_micros) \
@@ -88,7 +88,7 @@ impl Store {
         server: &NewMcpServer,
     ) -> Result<Option<McpServerRecord>, StoreError> {
         check(server)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pools.writer.begin().await?;
         let sql = format!(
             "UPDATE junction_mcp_servers SET server_name = $1, definition = $2, \
              credentials = $3, updated_at = $4, updated_by = $5 WHERE server_id = $6 \
@@ -113,7 +113,7 @@ impl Store {
 
     /// Deletes a server; `false` if there was none.
     pub async fn delete_mcp_server(&self, server_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pools.writer.begin().await?;
         let deleted = sqlx::query("DELETE FROM junction_mcp_servers WHERE server_id = $1")
             .bind(server_id)
             .execute(&mut *tx)
@@ -132,7 +132,7 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM junction_mcp_servers WHERE server_id = $1");
         let row = sqlx::query(&sql)
             .bind(server_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pools.reader)
             .await?;
         row.as_ref().map(record_from_row).transpose()
     }
@@ -140,7 +140,7 @@ impl Store {
     /// Every stored server, by name.
     pub async fn list_mcp_servers(&self) -> Result<Vec<McpServerRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM junction_mcp_servers ORDER BY server_name");
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).fetch_all(&self.pools.reader).await?;
         rows.iter().map(record_from_row).collect()
     }
 
@@ -150,7 +150,7 @@ impl Store {
         let revision: Option<i64> =
             sqlx::query_scalar("SELECT revision FROM junction_revisions WHERE name = $1")
                 .bind(REVISION)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.pools.reader)
                 .await?;
         Ok(revision.unwrap_or(0))
     }

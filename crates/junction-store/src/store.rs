@@ -1,9 +1,11 @@
-//! The [`Store`]: one `sqlx::AnyPool` and portable SQL serving both SQLite and
-//! Postgres, so the gateway has a single persistence code path whatever the
-//! deployment.
+//! The [`Store`]: portable SQL over `sqlx::AnyPool`s (`pools.rs`: one pool for Postgres, a
+//! writer and readers for a SQLite file), so the gateway has a single persistence code path
+//! whatever the deployment. Every query picks its pool: `pools.reader` for what only reads,
+//! `pools.writer` for the rest.
 //!
 //! Portability notes (checked by the integration tests on both backends):
-//! * placeholders are `$1`, `$2`, … (accepted by both);
+//! * placeholders are `$1`, `$2`, … (accepted by both; the spend log's multi-row insert
+//!   gives SQLite `?` instead, see `spend.rs`);
 //! * the `Any` driver cannot decode a SQLite column declared `BOOLEAN`, so
 //!   `blocked` is read as `CASE WHEN blocked THEN 1 ELSE 0 END` (an integer on
 //!   both backends) and written by binding a Rust `bool` (an integer on SQLite,
@@ -19,15 +21,16 @@
 
 use std::sync::Once;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
-use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::query::Query;
-use sqlx::{Any, AnyPool, Row};
+use sqlx::{Any, Row};
 
-use crate::location::{self, Resolved};
+use crate::location;
+use crate::pools::Pools;
 use crate::{KeyPatch, KeyRecord, NewKey, ObjectPermission, StoreError, StoredResponse};
 
 /// Migrations embedded at compile time; portable SQL run on either backend.
@@ -54,9 +57,6 @@ const UPSERT_RESPONSE: &str = "INSERT INTO junction_responses \
      input_items = excluded.input_items, conversation = excluded.conversation, \
      created_at = excluded.created_at, updated_at = excluded.updated_at";
 
-/// How long SQLite waits for a lock held by another connection.
-const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
-
 /// Which database engine a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -69,7 +69,7 @@ pub enum Backend {
 /// Handle to the store. Cloning is cheap (the pool is shared).
 #[derive(Debug, Clone)]
 pub struct Store {
-    pub(crate) pool: AnyPool,
+    pub(crate) pools: Pools,
     backend: Backend,
 }
 
@@ -102,72 +102,20 @@ impl Store {
     /// `postgres://…` or `postgresql://…` selects Postgres; `sqlite:…` or a
     /// plain file path selects SQLite. A SQLite file (and its directory) is
     /// created if missing unless the URL sets another `mode`; the database is
-    /// switched to WAL and every connection gets a busy timeout.
+    /// switched to WAL, every connection gets a busy timeout, and a background
+    /// task (on the current runtime, until the last clone is dropped)
+    /// checkpoints the WAL.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
 
-        let Resolved {
-            backend,
-            url,
-            in_memory,
-        } = location::resolve(url)?;
+        let resolved = location::resolve(url)?;
+        let backend = resolved.backend;
 
-        let pool = match backend {
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(10)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect(&url)
-                    .await?
-            }
-            Backend::Sqlite => {
-                // The `Any` driver re-parses the URL for every connection and
-                // sqlx gives each parse of `:memory:` a new database, so an
-                // in-memory store must live on one connection that is never
-                // closed.
-                let options = if in_memory {
-                    AnyPoolOptions::new()
-                        .max_connections(1)
-                        .min_connections(1)
-                        .idle_timeout(None)
-                        .max_lifetime(None)
-                } else {
-                    AnyPoolOptions::new().max_connections(8)
-                };
-                let pool = options
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            sqlx::query(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
-                                .execute(&mut *conn)
-                                .await?;
-                            sqlx::query("PRAGMA synchronous = NORMAL")
-                                .execute(&mut *conn)
-                                .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(&url)
-                    .await?;
-                if !in_memory {
-                    // WAL is a persistent property of the file: set it once,
-                    // before other connections exist.
-                    let row = sqlx::query("PRAGMA journal_mode = WAL")
-                        .fetch_one(&pool)
-                        .await?;
-                    let mode: String = row.try_get(0)?;
-                    if !mode.eq_ignore_ascii_case("wal") {
-                        tracing::warn!(journal_mode = %mode, "SQLite did not switch to WAL");
-                    }
-                }
-                pool
-            }
-        };
-
-        MIGRATOR.run(&pool).await?;
+        let pools = Pools::open(&resolved).await?;
+        MIGRATOR.run(&pools.writer).await?;
         tracing::info!(backend = ?backend, "key store ready");
-        Ok(Store { pool, backend })
+        Ok(Store { pools, backend })
     }
 
     /// The backend in use.
@@ -177,7 +125,7 @@ impl Store {
 
     /// Checks the database answers (`SELECT 1`).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.pools.reader).await?;
         Ok(())
     }
 
@@ -221,7 +169,7 @@ impl Store {
         ];
         let (sql, binds) = insert_sql("junction_keys", values, KEY_COLUMNS);
         let row = bind_all(sqlx::query(&sql), binds)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.pools.writer)
             .await
             .map_err(|e| conflict_or(e, key.key_alias.as_deref()))?;
         record_from_row(&row)
@@ -232,7 +180,7 @@ impl Store {
         let sql = format!("SELECT {KEY_COLUMNS} FROM junction_keys WHERE token_hash = $1");
         let row = sqlx::query(&sql)
             .bind(token_hash)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pools.reader)
             .await?;
         row.as_ref().map(record_from_row).transpose()
     }
@@ -242,7 +190,7 @@ impl Store {
         let sql = format!("SELECT {KEY_COLUMNS} FROM junction_keys WHERE key_alias = $1");
         let row = sqlx::query(&sql)
             .bind(alias)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pools.reader)
             .await?;
         row.as_ref().map(record_from_row).transpose()
     }
@@ -253,7 +201,7 @@ impl Store {
             "SELECT {KEY_COLUMNS} FROM junction_keys \
              ORDER BY created_at_micros DESC, token_hash ASC"
         );
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).fetch_all(&self.pools.reader).await?;
         rows.iter().map(record_from_row).collect()
     }
 
@@ -333,7 +281,7 @@ impl Store {
         let query = bind_all(sqlx::query(&sql), binds);
         let alias = patch.key_alias.clone().flatten();
         let row = query
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pools.writer)
             .await
             .map_err(|e| conflict_or(e, alias.as_deref()))?;
         row.as_ref().map(record_from_row).transpose()
@@ -345,7 +293,7 @@ impl Store {
         if token_hashes.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pools.writer.begin().await?;
         let mut deleted = Vec::new();
         for hash in token_hashes {
             let result = sqlx::query("DELETE FROM junction_keys WHERE token_hash = $1")
@@ -368,7 +316,7 @@ impl Store {
             sqlx::query("UPDATE junction_keys SET spend = spend + $1 WHERE token_hash = $2")
                 .bind(amount)
                 .bind(token_hash)
-                .execute(&self.pool)
+                .execute(&self.pools.writer)
                 .await?;
         if result.rows_affected() == 0 {
             tracing::debug!("add_spend: no key with the given hash");
@@ -412,7 +360,7 @@ impl Store {
             .bind(conversation)
             .bind(r.created_at)
             .bind(unix_now())
-            .execute(&self.pool)
+            .execute(&self.pools.writer)
             .await?;
         Ok(())
     }
@@ -424,7 +372,7 @@ impl Store {
         let sql = format!("SELECT {RESPONSE_COLUMNS} FROM junction_responses WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pools.reader)
             .await?;
         row.as_ref().map(response_from_row).transpose()
     }
@@ -434,14 +382,14 @@ impl Store {
     pub async fn delete_response(&self, id: &str) -> Result<bool, StoreError> {
         let result = sqlx::query("DELETE FROM junction_responses WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.pools.writer)
             .await?;
         Ok(result.rows_affected() > 0)
     }
 
     /// Closes every connection; further calls fail.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.pools.close().await;
     }
 }
 
