@@ -408,18 +408,21 @@ impl Run {
     }
 
     async fn respond(mut self, emitter: &mut Emitter) -> Result<Value, ResponsesError> {
-        emitter
-            .response_event(
-                "response.created",
-                self.snapshot(emitter, "in_progress", None, None),
-            )
-            .await;
-        emitter
-            .response_event(
-                "response.in_progress",
-                self.snapshot(emitter, "in_progress", None, None),
-            )
-            .await;
+        // Snapshots only for events: without a stream nobody would see them.
+        if emitter.streaming() {
+            emitter
+                .response_event(
+                    "response.created",
+                    self.snapshot(emitter, "in_progress", None, None),
+                )
+                .await;
+            emitter
+                .response_event(
+                    "response.in_progress",
+                    self.snapshot(emitter, "in_progress", None, None),
+                )
+                .await;
+        }
         let mut conversation = std::mem::take(&mut self.history);
         conversation.extend(self.request.input.iter().cloned());
         let mut totals = Totals::default();
@@ -432,7 +435,7 @@ impl Run {
                 error: Some(json!({"code": "server_error", "message": error.message})),
             },
         };
-        let response = self.snapshot(emitter, ending.status, Some(&totals), Some(ending));
+        let mut response = self.snapshot(emitter, ending.status, Some(&totals), Some(ending));
         if self.request.store {
             let record = StoredResponse {
                 id: self.id.clone(),
@@ -440,8 +443,8 @@ impl Run {
                 model: self.request.model.clone(),
                 status: ending.status.to_owned(),
                 previous_response_id: self.request.previous_response_id.clone(),
-                response: response.clone(),
-                input_items: self.request.input.clone(),
+                response,
+                input_items: std::mem::take(&mut self.request.input),
                 conversation,
                 created_at: self.created_at,
             };
@@ -463,13 +466,16 @@ impl Run {
                 }
                 return Err(error);
             }
+            response = record.response;
         }
-        let terminal = match ending.status {
-            "completed" => "response.completed",
-            "incomplete" => "response.incomplete",
-            _ => "response.failed",
-        };
-        emitter.response_event(terminal, response.clone()).await;
+        if emitter.streaming() {
+            let terminal = match ending.status {
+                "completed" => "response.completed",
+                "incomplete" => "response.incomplete",
+                _ => "response.failed",
+            };
+            emitter.response_event(terminal, response.clone()).await;
+        }
         match outcome {
             Ok(_) => Ok(response),
             Err(error) => Err(error),

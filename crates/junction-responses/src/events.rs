@@ -106,6 +106,10 @@ impl Emitter {
     /// Adds an item to `output` and announces it; returns its `output_index`.
     pub async fn add(&mut self, item: Value) -> usize {
         let index = self.output.len();
+        if !self.streaming() {
+            self.output.push(item);
+            return index;
+        }
         self.output.push(item.clone());
         self.event(
             "response.output_item.added",
@@ -117,6 +121,12 @@ impl Emitter {
 
     /// Replaces the item at `index` with its final form and announces it.
     pub async fn done(&mut self, index: usize, item: Value) {
+        if !self.streaming() {
+            if let Some(slot) = self.output.get_mut(index) {
+                *slot = item;
+            }
+            return;
+        }
         if let Some(slot) = self.output.get_mut(index) {
             *slot = item.clone();
         }
