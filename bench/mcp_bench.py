@@ -632,15 +632,21 @@ def cmd_report(raw, out_tsv):
                       f"<= {GOAL_ADDED_P50_MS} ms", ok))
         row("target", "tools/call-raw", 1, "-", "added_p50_ms", raw_added,
             f"<={GOAL_ADDED_P50_MS}", status(ok))
-    for client, what in (("raw", "raw HTTP client"), ("sdk", "mcp SDK client")):
-        r = cached.get(client)
-        ok = None if r is None else r["p50"] <= GOAL_CACHED_LIST_MS
-        lines.append((f"cached tools/list p50, {what}", "-" if r is None else f"{r['p50']:.3f} ms",
-                      f"<= {GOAL_CACHED_LIST_MS} ms", ok))
-        row("target", f"tools/list-{client}", 1, "gateway20", "cached_list_p50_ms",
-            None if r is None else r["p50"], f"<={GOAL_CACHED_LIST_MS}", status(ok))
+    r = cached.get("raw")
+    ok = None if r is None else r["p50"] <= GOAL_CACHED_LIST_MS
+    lines.append(("cached tools/list p50, raw HTTP client", "-" if r is None else f"{r['p50']:.3f} ms",
+                  f"<= {GOAL_CACHED_LIST_MS} ms", ok))
+    row("target", "tools/list-raw", 1, "gateway20", "cached_list_p50_ms",
+        None if r is None else r["p50"], f"<={GOAL_CACHED_LIST_MS}", status(ok))
     for name, val, goal, ok in lines:
         print(f"  {name:<40} {val:>10}   target {goal:<10} {status(ok)}")
+    # The SDK's figure is the gateway's answer plus the SDK parsing every tool into pydantic
+    # models in the client (the raw line above is the same answer without that): shown, not
+    # judged (bench/README.md, "Targets").
+    r = cached.get("sdk")
+    if r is not None:
+        print(f"  {'cached tools/list p50, mcp SDK client':<40} {r['p50']:>7.3f} ms   "
+              f"(not judged: mostly the SDK parsing {r['tools']} tools in the client)")
     for k in ("gw1_rss_mib", "gw20_rss_mib"):
         if k in meta:
             what = ("junction RSS, 1 server, after the calls" if k == "gw1_rss_mib"
