@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use junction_store::{
     KeyPatch, NewKey, NewOrganization, NewTeam, NewUser, ObjectPermission, OrganizationPatch,
-    Store, StoreError, TeamMember, TeamPatch, UserPatch, generate_key, hash_key, key_display_name,
+    Store, StoreError, TeamMember, TeamPatch, UserPatch, generate_key,
 };
 use serde_json::{Map, Value, json};
 use sqlx::Row;
@@ -99,22 +99,7 @@ fn user(id: &str) -> NewUser {
 }
 
 fn key() -> NewKey {
-    let raw = generate_key();
-    NewKey {
-        token_hash: hash_key(&raw),
-        key_name: key_display_name(&raw),
-        key_alias: None,
-        models: Vec::new(),
-        metadata: Map::new(),
-        max_budget: None,
-        team_id: None,
-        user_id: None,
-        rpm_limit: None,
-        tpm_limit: None,
-        expires_at: None,
-        object_permission: None,
-        organization_id: None,
-    }
+    common::minimal_key(&generate_key())
 }
 
 fn invalid<T: std::fmt::Debug>(result: Result<T, StoreError>) -> bool {

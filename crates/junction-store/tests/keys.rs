@@ -56,21 +56,7 @@ fn now() -> i64 {
 /// A minimal key for a fresh raw key; returns (raw, key).
 fn new_key() -> (String, NewKey) {
     let raw = generate_key();
-    let key = NewKey {
-        token_hash: hash_key(&raw),
-        key_name: key_display_name(&raw),
-        key_alias: None,
-        models: Vec::new(),
-        metadata: Map::new(),
-        max_budget: None,
-        team_id: None,
-        user_id: None,
-        rpm_limit: None,
-        tpm_limit: None,
-        expires_at: None,
-        object_permission: None,
-        organization_id: None,
-    };
+    let key = common::minimal_key(&raw);
     (raw, key)
 }
 

@@ -5,8 +5,8 @@
 //! concurrent batches), and invalid batches that must write nothing.
 
 use junction_store::{
-    DEFAULT_SPEND_LOG_LIMIT, NewKey, NewOrganization, NewTeam, NewUser, SpendLog, SpendLogFilter,
-    Store, StoreError, generate_key, hash_key, key_display_name,
+    DEFAULT_SPEND_LOG_LIMIT, NewOrganization, NewTeam, NewUser, SpendLog, SpendLogFilter, Store,
+    StoreError, generate_key, hash_key,
 };
 use serde_json::{Map, Value, json};
 
@@ -66,24 +66,7 @@ struct Owners {
 /// A key, team, organisation and user, each with spend 0.
 async fn owners(store: &Store, suffix: &str) -> Owners {
     let raw = generate_key();
-    let key = store
-        .insert_key(&NewKey {
-            token_hash: hash_key(&raw),
-            key_name: key_display_name(&raw),
-            key_alias: None,
-            models: Vec::new(),
-            metadata: Map::new(),
-            max_budget: None,
-            team_id: None,
-            user_id: None,
-            rpm_limit: None,
-            tpm_limit: None,
-            expires_at: None,
-            object_permission: None,
-            organization_id: None,
-        })
-        .await
-        .unwrap();
+    let key = store.insert_key(&common::minimal_key(&raw)).await.unwrap();
     let organization = store
         .insert_organization(&NewOrganization {
             organization_id: format!("org-{suffix}"),

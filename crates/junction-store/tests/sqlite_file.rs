@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use junction_store::{NewKey, SpendLog, Store, StoredResponse, hash_key};
-use serde_json::{Map, json};
+use junction_store::{SpendLog, Store, StoredResponse};
+use serde_json::json;
 
 #[allow(unused_macros)]
 mod common;
@@ -54,24 +54,6 @@ fn response(id: &str, text_bytes: usize) -> StoredResponse {
         input_items: vec![json!({"type": "message", "role": "user", "content": "hi"})],
         conversation: Vec::new(),
         created_at: 1_700_000_000,
-    }
-}
-
-fn new_key(raw: &str) -> NewKey {
-    NewKey {
-        token_hash: hash_key(raw),
-        key_name: "sk-...test".into(),
-        key_alias: None,
-        models: Vec::new(),
-        metadata: Map::new(),
-        max_budget: None,
-        team_id: None,
-        user_id: None,
-        rpm_limit: None,
-        tpm_limit: None,
-        expires_at: None,
-        object_permission: None,
-        organization_id: None,
     }
 }
 
@@ -122,7 +104,7 @@ async fn many_concurrent_writers_of_every_kind_all_land() {
                     .await
                     .map(|_| ()),
                 1 => store
-                    .insert_key(&new_key(&format!("sk-concurrent-{i}")))
+                    .insert_key(&common::minimal_key(&format!("sk-concurrent-{i}")))
                     .await
                     .map(|_| ()),
                 _ => {

@@ -12,7 +12,8 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use junction_store::{Backend, Store};
+use junction_store::{Backend, NewKey, Store, hash_key, key_display_name};
+use serde_json::Map;
 use sqlx::{AnyPool, Connection};
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -212,4 +213,23 @@ macro_rules! both_backends {
             )*
         }
     };
+}
+
+/// A key with only what is required: the hash and display name of `raw`.
+pub fn minimal_key(raw: &str) -> NewKey {
+    NewKey {
+        token_hash: hash_key(raw),
+        key_name: key_display_name(raw),
+        key_alias: None,
+        models: Vec::new(),
+        metadata: Map::new(),
+        max_budget: None,
+        team_id: None,
+        user_id: None,
+        rpm_limit: None,
+        tpm_limit: None,
+        expires_at: None,
+        object_permission: None,
+        organization_id: None,
+    }
 }
