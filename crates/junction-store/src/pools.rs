@@ -17,18 +17,20 @@
 //! * **Checkpoints in the background.** SQLite copies the WAL back into the database
 //!   (with two `fsync`s) from whichever connection commits past
 //!   `wal_autocheckpoint` pages, which put an `fsync` inside a request now and then.
-//!   A task checkpoints from a reader every [`CHECKPOINT_EVERY`] instead; the writer's
+//!   A task checkpoints from a reader every [`CHECKPOINT_EVERY`] instead (stopped before
+//!   the connections when the store closes, so nothing reopens the files after); the writer's
 //!   own threshold is raised to [`WRITER_AUTOCHECKPOINT_PAGES`], kept only as a bound
 //!   on the WAL should that task fall behind.
 //!
 //! SQLite connections are not pinged before each use (`test_before_acquire`): a file
 //! does not hang up, and the ping is one more round trip to the connection's thread.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::StoreError;
@@ -55,7 +57,7 @@ pub(crate) struct Pools {
     /// Runs everything that writes (and migrations).
     pub writer: AnyPool,
     /// Stops the background checkpoints when the last clone is dropped.
-    _checkpoints: Option<Arc<Checkpoints>>,
+    checkpoints: Option<Arc<Checkpoints>>,
 }
 
 impl Pools {
@@ -104,7 +106,7 @@ impl Pools {
                 Ok(Pools {
                     reader,
                     writer,
-                    _checkpoints: Some(Arc::new(checkpoints)),
+                    checkpoints: Some(Arc::new(checkpoints)),
                 })
             }
         }
@@ -114,12 +116,17 @@ impl Pools {
         Pools {
             reader: pool.clone(),
             writer: pool,
-            _checkpoints: None,
+            checkpoints: None,
         }
     }
 
-    /// Closes every connection; further queries fail.
+    /// Closes every connection; further queries fail. The background checkpoints end
+    /// first, after the one in progress if any, so that nothing touches the files once
+    /// this returns.
     pub(crate) async fn close(&self) {
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.stop().await;
+        }
         self.writer.close().await;
         self.reader.close().await;
     }
@@ -161,19 +168,25 @@ fn sqlite_options(role: Role) -> AnyPoolOptions {
         })
 }
 
-/// The background checkpoint task of a SQLite file, aborted on drop.
+/// The background checkpoint task of a SQLite file: stopped between checkpoints by
+/// [`Checkpoints::stop`], aborted on drop (a store dropped without being closed).
 #[derive(Debug)]
-struct Checkpoints(JoinHandle<()>);
+struct Checkpoints {
+    stop: watch::Sender<bool>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
 
 impl Checkpoints {
     fn start(reader: AnyPool) -> Checkpoints {
-        Checkpoints(tokio::spawn(async move {
-            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let first = tokio::time::Instant::now() + CHECKPOINT_EVERY;
+            let mut every = tokio::time::interval_at(first, CHECKPOINT_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                every.tick().await;
-                if reader.is_closed() {
-                    return;
+                tokio::select! {
+                    _ = every.tick() => {}
+                    _ = stopped.changed() => return,
                 }
                 // PASSIVE: copies what no reader still needs, never waits for a lock.
                 // With nothing new in the WAL it returns without touching the disk.
@@ -186,12 +199,29 @@ impl Checkpoints {
                     tracing::warn!(%error, "SQLite WAL checkpoint failed; retrying in a second");
                 }
             }
-        }))
+        });
+        Checkpoints {
+            stop,
+            task: Mutex::new(Some(task)),
+        }
+    }
+
+    /// Ends the task and waits for it (a checkpoint in progress completes first).
+    async fn stop(&self) {
+        let _ = self.stop.send(true);
+        let task = self.task.lock().ok().and_then(|mut task| task.take());
+        if let Some(task) = task {
+            let _ = task.await;
+        }
     }
 }
 
 impl Drop for Checkpoints {
     fn drop(&mut self) {
-        self.0.abort();
+        if let Ok(mut task) = self.task.lock()
+            && let Some(task) = task.take()
+        {
+            task.abort();
+        }
     }
 }

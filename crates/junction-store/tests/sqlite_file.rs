@@ -3,7 +3,7 @@
 //! committed writes are copied from the WAL into the database file by a background
 //! checkpoint, well before SQLite's own threshold; and every write goes through one
 //! writer connection, which many concurrent writers of every kind share without error
-//! or deadlock.
+//! or deadlock; and closing a store leaves nothing running on its files.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -158,4 +158,20 @@ async fn many_concurrent_writers_of_every_kind_all_land() {
         .unwrap();
     assert_eq!(logs.len(), 16 * 20);
     store.close().await;
+}
+
+#[tokio::test]
+async fn a_closed_store_leaves_nothing_running_on_its_files() {
+    // Closing stops the background checkpoints before the connections, so the moment
+    // `close` returns no connection can still be opening (which would create the WAL's
+    // files again) and the directory can be removed.
+    for _ in 0..20 {
+        let dir = std::env::temp_dir().join(format!("junction_close_{}", common::random_hex(8)));
+        let path = dir.join("junction.db");
+        let store = Store::connect(path.to_str().unwrap()).await.unwrap();
+        store.put_response(&response("resp_1", 64)).await.unwrap();
+        assert!(store.response("resp_1").await.unwrap().is_some());
+        store.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
