@@ -90,6 +90,36 @@ impl Authenticator {
     /// Enforces a key's `rpm_limit` (a fixed one-minute window per replica) and the
     /// `max_budget` of the key, its team and its organisation: 429 once one is spent.
     pub fn admit(&self, holder: &KeyHolder) -> Result<(), ApiError> {
+        Self::within_budgets(holder)?;
+        let key = &holder.key;
+        if let Some(limit) = key.rpm_limit {
+            let minute = crate::clock::unix_now() / 60;
+            let mut rate = lock(&self.rate);
+            if rate.len() > CACHE_CAPACITY {
+                rate.retain(|_, (m, _)| *m as i64 == minute);
+            }
+            let entry = rate
+                .entry(key.token_hash.clone())
+                .or_insert((minute as u64, 0));
+            if entry.0 != minute as u64 {
+                *entry = (minute as u64, 0);
+            }
+            if entry.1 >= limit {
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limit_error",
+                    format!("Rate limit exceeded for this key: rpm_limit is {limit}."),
+                ));
+            }
+            entry.1 += 1;
+        }
+        Ok(())
+    }
+
+    /// The `max_budget` of the key, its team and its organisation: 429 once one is spent.
+    /// Every call that costs money checks it (LLM calls through [`Authenticator::admit`], MCP tool
+    /// calls through the request's `Meter`).
+    pub fn within_budgets(holder: &KeyHolder) -> Result<(), ApiError> {
         let key = &holder.key;
         let budgets = [
             ("key", None, key.spend, key.max_budget),
@@ -125,27 +155,6 @@ impl Authenticator {
                     ),
                 ));
             }
-        }
-        if let Some(limit) = key.rpm_limit {
-            let minute = crate::clock::unix_now() / 60;
-            let mut rate = lock(&self.rate);
-            if rate.len() > CACHE_CAPACITY {
-                rate.retain(|_, (m, _)| *m as i64 == minute);
-            }
-            let entry = rate
-                .entry(key.token_hash.clone())
-                .or_insert((minute as u64, 0));
-            if entry.0 != minute as u64 {
-                *entry = (minute as u64, 0);
-            }
-            if entry.1 >= limit {
-                return Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limit_error",
-                    format!("Rate limit exceeded for this key: rpm_limit is {limit}."),
-                ));
-            }
-            entry.1 += 1;
         }
         Ok(())
     }

@@ -486,6 +486,15 @@ pub(crate) async fn answer_call(
     cancelled: &CancellationToken,
     progress: Option<(ProgressToken, &Peer<RoleServer>)>,
 ) -> Option<Result<CallToolResult, ErrorData>> {
+    if let Some(refusal) = meter.and_then(crate::meter::Meter::over_budget) {
+        // Like a refusal by `allowed_params`: a JSON-RPC error, the call never reaches
+        // the server. Listing stays free.
+        return Some(Err(ErrorData::new(
+            ErrorCode::INVALID_REQUEST,
+            refusal.to_owned(),
+            Some(serde_json::json!({"type": "budget_exceeded"})),
+        )));
+    }
     let CallToolRequestParams {
         name, arguments, ..
     } = request;

@@ -33,6 +33,9 @@ pub struct Meter {
     state: SharedState,
     /// The caller's part of every row: key hash, alias, team, organisation, user.
     payer: SpendLog,
+    /// Why the caller may not spend (a key, team or organisation budget used up when the
+    /// request was authenticated); `None` when it may.
+    refusal: Option<String>,
 }
 
 /// How a metered call ended.
@@ -47,7 +50,11 @@ pub struct Outcome {
 impl Meter {
     pub fn new(state: &SharedState, principal: &Principal) -> Meter {
         let mut payer = SpendLog::default();
+        let mut refusal = None;
         if let Principal::Key(holder) = principal {
+            refusal = crate::auth::Authenticator::within_budgets(holder)
+                .err()
+                .map(|error| error.message);
             payer.api_key.clone_from(&holder.key.token_hash);
             payer.key_alias.clone_from(&holder.key.key_alias);
             payer.team_id.clone_from(&holder.key.team_id);
@@ -61,7 +68,13 @@ impl Meter {
         Meter {
             state: state.clone(),
             payer,
+            refusal,
         }
+    }
+
+    /// Why a call that costs money must be refused, if it must: the budget message.
+    pub fn over_budget(&self) -> Option<&str> {
+        self.refusal.as_deref()
     }
 
     /// Records an LLM call of `model` (the name the client asked for).

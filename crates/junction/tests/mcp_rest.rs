@@ -437,3 +437,78 @@ async fn every_route_needs_a_key_and_any_valid_key_will_do() {
     assert_eq!(status, 200, "{result}");
     assert_eq!(result["content"][0]["text"], "Echo: k");
 }
+
+/// A key whose budget is spent may still list tools, but no tool call reaches a server:
+/// `/mcp-rest` answers LiteLLM's 429, `/mcp` a JSON-RPC error with the same sentence.
+#[tokio::test]
+async fn a_key_over_its_budget_lists_tools_but_cannot_call_them() {
+    let gw = gateway().await;
+    let spent = gw
+        .generate_key(
+            &json!({"max_budget": 0.0, "object_permission": {"mcp_servers": ["everything"]}}),
+        )
+        .await;
+
+    let (status, body) = gw.get("/mcp-rest/tools/list", Some(&spent)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = gw
+        .post(
+            "/mcp-rest/tools/call",
+            Some(&spent),
+            &json!({"server_id": "everything", "name": "echo", "arguments": {"message": "x"}}),
+        )
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["type"], "budget_exceeded");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Budget has been exceeded!"),
+        "{body}"
+    );
+
+    let auth = [("x-litellm-api-key", spent.as_str())];
+    let init = mcp::post(&gw, "/mcp", &auth, &mcp::initialize_body()).await;
+    assert_eq!(init.status, 200, "{}", init.message);
+    let session = init.headers["mcp-session-id"].to_str().unwrap().to_owned();
+    let headers = [
+        ("x-litellm-api-key", spent.as_str()),
+        ("mcp-session-id", session.as_str()),
+        ("mcp-protocol-version", "2025-06-18"),
+    ];
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let listed = mcp::post(&gw, "/mcp", &headers, &list).await.message;
+    assert!(
+        listed["result"]["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()),
+        "{listed}"
+    );
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                      "params": {"name": "everything-echo", "arguments": {"message": "x"}}});
+    let answer = mcp::post(&gw, "/mcp", &headers, &call).await.message;
+    assert!(answer.get("result").is_none(), "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Budget has been exceeded!"),
+        "{answer}"
+    );
+
+    // A key with budget left calls as usual.
+    let funded = gw
+        .generate_key(
+            &json!({"max_budget": 10.0, "object_permission": {"mcp_servers": ["everything"]}}),
+        )
+        .await;
+    let (status, result) = gw
+        .post(
+            "/mcp-rest/tools/call",
+            Some(&funded),
+            &json!({"server_id": "everything", "name": "echo", "arguments": {"message": "k"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{result}");
+}

@@ -315,6 +315,9 @@ pub async fn call(State(state): State<SharedState>, headers: HeaderMap, body: Bo
                 ));
             }
         }
+        if let crate::principal::Principal::Key(holder) = &principal {
+            crate::auth::Authenticator::within_budgets(holder)?;
+        }
         let caller = crate::upstream_headers::caller_of(&headers);
         let started = std::time::SystemTime::now();
         let outcome = state
