@@ -25,13 +25,13 @@
 //! SQLite connections are not pinged before each use (`test_before_acquire`): a file
 //! does not hang up, and the ping is one more round trip to the connection's thread.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::AbortHandle;
 
 use crate::StoreError;
 use crate::location::Resolved;
@@ -172,8 +172,10 @@ fn sqlite_options(role: Role) -> AnyPoolOptions {
 /// [`Checkpoints::stop`], aborted on drop (a store dropped without being closed).
 #[derive(Debug)]
 struct Checkpoints {
+    /// `true` asks the task to end; the task holds the only receiver, so the channel
+    /// closes when it has ended.
     stop: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    task: AbortHandle,
 }
 
 impl Checkpoints {
@@ -202,26 +204,19 @@ impl Checkpoints {
         });
         Checkpoints {
             stop,
-            task: Mutex::new(Some(task)),
+            task: task.abort_handle(),
         }
     }
 
     /// Ends the task and waits for it (a checkpoint in progress completes first).
     async fn stop(&self) {
         let _ = self.stop.send(true);
-        let task = self.task.lock().ok().and_then(|mut task| task.take());
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        self.stop.closed().await;
     }
 }
 
 impl Drop for Checkpoints {
     fn drop(&mut self) {
-        if let Ok(mut task) = self.task.lock()
-            && let Some(task) = task.take()
-        {
-            task.abort();
-        }
+        self.task.abort();
     }
 }
